@@ -1,0 +1,1 @@
+"""Frame I/O, dataset layouts, training targets and the windowed dataset."""

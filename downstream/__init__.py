@@ -1,0 +1,1 @@
+"""Detection, tracking, counting, metrics and the report: everything after denoising."""
