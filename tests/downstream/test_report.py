@@ -1,0 +1,58 @@
+"""The report builder on fixed inputs: image metrics, table, validation, files written and read back."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from downstream.report import (Row, format_table, image_quality, plot_bars, plot_loss, psnr, read_loss_curve, ssim,
+                               validate, write_report)
+
+
+def test_psnr_and_ssim_hand_cases():
+    a = np.zeros((8, 8), np.uint8)
+    b = a.copy()
+    b[0, 0] = 16  # mse = 256/64 = 4
+    assert psnr(a, b) == pytest.approx(10 * math.log10(255 ** 2 / 4))
+    assert psnr(a, a) == math.inf
+    img = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
+    assert ssim(img, img) == pytest.approx(1.0)
+    assert ssim(img, 255 - img) < 0
+
+
+def test_image_quality_reads_trees(tmp_path):
+    from dataset.frames import write_frame
+
+    clean = np.full((8, 8), 100, np.uint8)
+    write_frame(str(tmp_path / "clean/d/c/0.png"), clean)
+    noisy = clean.copy()
+    noisy[:, :4] = 110
+    write_frame(str(tmp_path / "den/d/c/0.png"), noisy)
+    q = image_quality(str(tmp_path / "den"), str(tmp_path / "clean"), ["d"])
+    assert q["psnr"] == pytest.approx(10 * math.log10(255 ** 2 / 50))
+
+
+def test_table_validation_and_files(tmp_path):
+    rows = [Row("raw", {"map50": 0.5, "mota": -0.2, "nmae": 0.4, "psnr": 20.0}),
+            Row("SAVeD", {"map50": 0.7, "mota": 0.3, "nmae": 0.1})]
+    table = format_table(rows)
+    assert table.splitlines()[0].startswith("| input | PSNR (dB) | mAP50 | MOTA | nMAE")
+    assert "| SAVeD | — | 0.700 | 0.300 | 0.100 |" in table
+    assert validate(rows) == []
+    assert validate([Row("bad", {"map50": 1.5, "hota": float("nan")})]) == [
+        "bad.map50 = 1.5 is outside [0.0, 1.0]", "bad.hota is not a finite number: nan"]
+    assert plot_bars(rows, str(tmp_path / "bars.png"))
+    write_report(str(tmp_path), rows, {"run": "t"}, {"bars": "bars.png"})
+    data = json.load(open(tmp_path / "metrics.json"))
+    assert data["rows"]["SAVeD"]["map50"] == 0.7 and data["run"] == "t"
+    assert "![bars](bars.png)" in open(tmp_path / "report.md").read()
+
+
+def test_loss_curve_from_lightning_csv(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_text("epoch,step,train_loss_epoch,train_loss_step,val_loss\n0,9,0.5,,\n0,9,,,0.6\n1,19,0.3,,\n1,19,,,0.4\n")
+    s = read_loss_curve(str(p))
+    assert s == {"train_loss": [(0, 0.5), (1, 0.3)], "val_loss": [(0, 0.6), (1, 0.4)]}
+    assert plot_loss(s, str(tmp_path / "loss.png")) and (tmp_path / "loss.png").stat().st_size > 0
