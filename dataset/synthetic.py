@@ -332,3 +332,26 @@ def format_summary(summary: dict) -> str:
 def load_counts(root: str, domain: str) -> dict:
     with open(os.path.join(root, "counts", f"{domain}.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+def write_preview(root: str, path: str, domain: str | None = None, scale: int = 2) -> str:
+    """Noisy | clean | noisy with ground-truth boxes, for the frame of the first clip with the most fish."""
+    import cv2
+
+    from dataset.frames import read_frame, write_frame
+    from downstream.mot import by_frame, read_mot
+
+    domain = domain or sorted(os.listdir(os.path.join(root, "frames", "raw")))[0]
+    clip = sorted(os.listdir(os.path.join(root, "frames", "raw", domain)))[0]
+    rows = by_frame(read_mot(os.path.join(root, "annotations_mot", domain, clip, "gt.txt"), allow_missing=True))
+    t = max(rows, key=lambda k: (len(rows[k]), -k)) - 1 if rows else 0
+    noisy = read_frame(os.path.join(root, "frames", "raw", domain, clip, f"{t}.jpg"))
+    clean = read_frame(os.path.join(root, "clean", domain, clip, f"{t}.png"))
+    boxed = cv2.cvtColor(noisy, cv2.COLOR_GRAY2BGR)
+    for r in rows.get(t + 1, []):
+        x, y, w, h = (int(v) for v in r[2:6])
+        cv2.rectangle(boxed, (x - 1, y - 1), (x - 1 + w - 1, y - 1 + h - 1), (0, 255, 0), 1)
+    grid = np.hstack([cv2.cvtColor(noisy, cv2.COLOR_GRAY2BGR), cv2.cvtColor(clean, cv2.COLOR_GRAY2BGR), boxed])
+    grid = cv2.resize(grid, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    write_frame(path, grid)
+    return path

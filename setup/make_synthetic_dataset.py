@@ -38,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the metadata (and POCUS videos)")
     p.add_argument("--overwrite", action="store_true", help="replace synthetic data already in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--preview", default=None, metavar="PNG",
+                   help="also write a picture: noisy frame | clean frame | noisy with ground-truth boxes (CFC22 layout)")
     return p.parse_args(argv)
 
 
@@ -50,6 +52,10 @@ def main() -> int:
                        fps=a.fps, overwrite=a.overwrite, progress=not a.quiet)
     print(f"synthetic benchmark ({a.layout} layout) written to {a.out}")
     print(format_summary(summary))
+    if a.preview:
+        from dataset.synthetic import write_preview
+
+        print(f"preview: {write_preview(a.out, a.preview)}")
     return 0
 
 

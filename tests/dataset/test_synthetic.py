@@ -136,8 +136,9 @@ def test_other_layouts(tmp_path, layout, pattern):
 def test_cli_prints_summary(tmp_path, run):
     out = tmp_path / "syn"
     r = run("setup/make_synthetic_dataset.py", "--out", str(out), "--clips-per-domain", "1", "--frames", "6",
-            "--height", "64", "--width", "32", "--quiet")
+            "--height", "64", "--width", "32", "--quiet", "--preview", str(tmp_path / "p.png"))
     assert r.returncode == 0, r.stderr
     assert "PSNR noisy vs clean" in r.stdout and "kenai-train" in r.stdout
+    assert read_frame(str(tmp_path / "p.png")).shape == (128, 192)  # three panels, scaled x2
     r2 = run("setup/make_synthetic_dataset.py", "--out", str(out), "--quiet")
     assert r2.returncode == 2 and r2.stderr.startswith("error:") and "Traceback" not in r2.stderr
