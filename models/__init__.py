@@ -66,7 +66,7 @@ MODEL_REGISTRY: dict[str, Callable[[ModelConfig], Any]] = {
     "unet_tiny_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),
     "unet_4hlayers_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),  # the name denoise.py uses (reference §1.4)
     "ae": _lazy("models.ae", "build_ae"),
-    # baselines: "udvd" is registered here by models/udvd.py's owner, e.g. "udvd": _lazy("models.udvd", "build_udvd"),
+    "udvd": _lazy("models.udvd", "build_udvd"),  # baseline: UDVD blind-spot video denoiser (reference §8)
 }
 
 # Frame offsets each network reads, in channel order (reference §2.1: causal [t, t-1, t-2] for the 2-D models).

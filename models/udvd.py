@@ -1,0 +1,125 @@
+"""UDVD baseline: the blind-spot video denoiser of Sheth et al., "Unsupervised Deep Video Denoising" (ICCV 2021).
+
+Written from the paper's description for this project (reference §8: the SAVeD authors ran a vendored copy of
+the UDVD repository with `--model blind-video-net-4`). The network sees five frames [t-2 .. t+2] and predicts
+frame t without ever seeing pixel p of any input frame when it predicts pixel p, so it can be trained with a
+plain MSE against the *noisy* centre frame (the blind-spot loss): for noise that is independent per pixel the
+only way to lower that loss is to predict the clean signal.
+
+How the blind spot is built (Laine et al. 2019, used by UDVD):
+- every convolution is "shifted down": output row y sees only input rows <= y;
+- before each 2x max-pool the features are shifted down one row, so a pooled row never sees a row below the
+  block it stands for and the nearest-neighbour upsampling keeps rows <= y;
+- after the last stage the output is shifted down one more row: pixel (y, x) now sees only rows < y;
+- the input is rotated by 0/90/180/270 degrees, each rotation runs through the same two-stage network (the
+  four half-planes "above", "left", "below", "right"), the results are rotated back and a 1x1 head fuses them:
+  the union of the four strict half-planes is every pixel except p itself.
+
+Two cascaded stages (the UDVD video design): stage 1, one U-Net shared over the triplets (t-2, t-1, t),
+(t-1, t, t+1) and (t, t+1, t+2); stage 2, a U-Net over the three stage-1 feature maps. Both stages run inside
+the same rotation, so the blind spot survives the cascade.
+
+Size rule: H and W must be divisible by 2**DEPTH (= 8). Other sizes are zero-padded at the bottom/right and
+cropped back; zero (not reflect or replicate) padding, because a mirrored copy of pixel p in the padding
+would be visible to the "from below/right" rotations and break the blind spot.
+
+Input B x 5 x H x W float in [0, 1] (channels in `input_offsets` order [-2, -1, 0, 1, 2]); output B x 1 x H x W.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Fixed architecture constants (the shared ModelConfig carries no UDVD-specific fields; changing these changes
+# the checkpoint's tensor shapes, which load_state_dict then reports).
+DEPTH = 3  # number of 2x poolings per U-Net: H and W must be divisible by 2**DEPTH
+FEATURES = 48  # U-Net width, as in the blind-spot networks of Laine et al. / UDVD
+STAGE_OUT = 32  # features each stage hands on
+HEAD = 96  # width of the 1x1 fusion head
+N_FRAMES = 5
+CENTRE = N_FRAMES // 2
+
+
+def shift_down(x: torch.Tensor, rows: int = 1) -> torch.Tensor:
+    """Move the content `rows` rows down (zeros enter at the top): row y then holds what row y-rows held."""
+    return F.pad(x, (0, 0, rows, 0))[:, :, : x.shape[2], :]
+
+
+class ShiftConv(nn.Conv2d):
+    """3x3 convolution whose output row y sees only input rows y-2 .. y (padding only on top), then LeakyReLU."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(cin, cout, kernel_size=3, padding=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (1, 1, 2, 0))
+        return F.leaky_relu(super().forward(x), 0.1)
+
+
+def _block(cin: int, cout: int, n: int = 2) -> nn.Sequential:
+    return nn.Sequential(*[ShiftConv(cin if i == 0 else cout, cout) for i in range(n)])
+
+
+class BlindUNet(nn.Module):
+    """U-Net whose output row y depends only on input rows <= y (its "upward" half-plane, row y included)."""
+
+    def __init__(self, cin: int, cout: int, width: int = FEATURES, depth: int = DEPTH) -> None:
+        super().__init__()
+        self.enc = nn.ModuleList([_block(cin, width)] + [_block(width, width, 1) for _ in range(depth)])
+        self.dec = nn.ModuleList([_block(2 * width, width) for _ in range(depth)])
+        self.out = _block(width, cout, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, block in enumerate(self.enc):
+            if i > 0:
+                x = F.max_pool2d(shift_down(x), 2)  # shift first: a pooled row must not see the row below it
+            x = block(x)
+            skips.append(x)
+        skips.pop()  # the bottom features are x itself
+        for block in self.dec:
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+            x = block(torch.cat([x, skips.pop()], dim=1))
+        return self.out(x)
+
+
+class UDVD(nn.Module):
+    """Two-stage blind-spot video denoiser over a 5-frame window (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage1 = BlindUNet(3, STAGE_OUT)
+        self.stage2 = BlindUNet(3 * STAGE_OUT, STAGE_OUT)
+        self.head = nn.Sequential(
+            nn.Conv2d(4 * STAGE_OUT, HEAD, 1), nn.LeakyReLU(0.1),
+            nn.Conv2d(HEAD, HEAD, 1), nn.LeakyReLU(0.1),
+            nn.Conv2d(HEAD, 1, 1),
+        )
+        for mod in self.modules():  # He init for LeakyReLU: torch's default init shrinks the signal ~10x per U-Net
+            if isinstance(mod, nn.Conv2d):
+                nn.init.kaiming_normal_(mod.weight, a=0.1, nonlinearity="leaky_relu")
+                nn.init.zeros_(mod.bias)
+
+    def _half_plane(self, x: torch.Tensor) -> torch.Tensor:
+        """Features at (y, x) from input rows < y only (one rotation's view)."""
+        triplets = [x[:, i : i + 3] for i in range(N_FRAMES - 2)]
+        s1 = torch.cat([self.stage1(t) for t in triplets], dim=1)
+        return shift_down(self.stage2(s1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != N_FRAMES:
+            raise ValueError(f"UDVD expects B x {N_FRAMES} x H x W frames [t-2..t+2], got {tuple(x.shape)}")
+        h, w = x.shape[-2:]
+        m = 2**DEPTH
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph))  # zeros keep the blind spot (module docstring)
+        views = [torch.rot90(self._half_plane(torch.rot90(x, k, (2, 3))), -k, (2, 3)) for k in range(4)]
+        out = self.head(torch.cat(views, dim=1))
+        return out[:, :, :h, :w]
+
+
+def build_udvd(config: object = None) -> UDVD:
+    """Registry builder: UDVD has fixed hyper-parameters, so the shared ModelConfig fields do not apply."""
+    return UDVD()
