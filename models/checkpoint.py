@@ -1,0 +1,173 @@
+"""Load a denoiser from a checkpoint, ours or the paper's (reference §1.5, §9.2).
+
+Ours: a Lightning checkpoint whose `hyper_parameters["model_config"]` is the full `ModelConfig` (training H×W
+included), so `load_denoiser(path)` needs no flags; explicit flags that contradict it are a one-line error.
+The paper's: no model_config; the network is rebuilt from the explicit flags (over the paper's hyper-parameters
+and main.py defaults) and the dead modules' keys (§1.5) are dropped. Every module we build keeps the paper's used
+key name, so no renaming is needed. Everything loads with `torch.load(..., weights_only=True)`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import re
+from typing import Any
+
+import torch
+from torch import nn
+
+from common.atomic import atomic_path
+from common.cli import UserError, require_file
+from models import ModelConfig, build_model
+
+_FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
+# Registered-but-unused modules of the paper's inherited CNN classes (§1.2, §1.5) and UNet.combiner (§1.4).
+_DEAD_PAPER_KEY = re.compile(r"^(encoder\.|future_decoder\.|combiner\.|combiner_\d+\.|feature_combiners\.0\.)")
+
+
+def read_checkpoint(path: str, map_location: Any = "cpu") -> dict:
+    """torch.load with weights_only=True; a missing, corrupt or unsafe file becomes a one-line UserError."""
+    require_file(path, "checkpoint")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only" in str(exc).lower():
+            raise UserError(f"checkpoint {path} holds objects other than tensors and plain types; "
+                            "it cannot be loaded safely (weights_only=True)") from None
+        raise UserError(f"cannot read checkpoint {path}: {_first_line(exc)}") from None
+    except Exception as exc:  # zip/EOF/runtime errors of a truncated or foreign file
+        raise UserError(f"cannot read checkpoint {path}: {_first_line(exc)}") from None
+    if not isinstance(ckpt, dict):
+        raise UserError(f"{path} is not a denoiser checkpoint (it holds a {type(ckpt).__name__})")
+    return ckpt
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def split_checkpoint(ckpt: dict, path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(network state dict without the Lightning `model.` prefix, hyper-parameters); also accepts a bare state dict."""
+    if isinstance(ckpt.get("state_dict"), dict):
+        state, hparams = ckpt["state_dict"], ckpt.get("hyper_parameters") or {}
+    elif ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        state, hparams = ckpt, {}
+    else:
+        raise UserError(f"{path} is not a denoiser checkpoint (no state_dict)")
+    if any(k.startswith("model.") for k in state):  # other LightningModule children (e.g. a loss net) are skipped
+        state = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
+    return state, dict(hparams)
+
+
+def _describe(cfg: ModelConfig) -> str:
+    if cfg.model_type != "cnn":
+        return cfg.model_type
+    flags = [f"--{k}" for k in ("fine_layers", "with_skip_connections", "with_residual_connections",
+                                "with_resnet_blocks") if getattr(cfg, k)]
+    return (f"cnn --resolution_target {cfg.resolution_target} --bottleneck_size {cfg.bottleneck_size} "
+            f"--num_prev_frames {cfg.num_prev_frames} {' '.join(flags)}").strip()
+
+
+def _check_fit(state: dict[str, torch.Tensor], model: nn.Module, path: str, cfg: ModelConfig, hint: str) -> None:
+    """Compare keys and shapes before loading, so a mismatch is one readable line instead of a RuntimeError wall."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in expected.items()
+              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if not (missing or unexpected or shapes):
+        return
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:3])})")
+    if shapes:
+        parts.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:2])}: checkpoint vs network)")
+    raise UserError(f"checkpoint {path} does not fit the network `{_describe(cfg)}`: {', '.join(parts)}; {hint}")
+
+
+def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = "cpu") -> tuple[nn.Module, dict]:
+    """Return (eval-mode network, its ModelConfig as a dict) from our checkpoint or the paper's.
+
+    `overrides`: the architecture flags the user typed explicitly (None values are ignored). With our checkpoints
+    they must agree with the stored config; with the paper's they define the network (reference §1.5, §5.3).
+    """
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(overrides) - _FIELDS)
+    if unknown:
+        raise ValueError(f"load_denoiser overrides must be ModelConfig fields; got {unknown}")
+    state, hparams = split_checkpoint(read_checkpoint(path, map_location), path)
+    stored = hparams.get("model_config")
+    if stored is not None:
+        if not isinstance(stored, dict):
+            raise UserError(f"checkpoint {path}: hyper_parameters['model_config'] is not a dict")
+        clashes = [f"--{k} {v} contradicts the checkpoint's {stored[k]}" for k, v in overrides.items()
+                   if k in stored and stored[k] != v]
+        if clashes:
+            raise UserError(f"{'; '.join(clashes)} ({path}); drop those flags, the checkpoint describes its network")
+        cfg = ModelConfig.from_dict(stored)
+        model = build_model(cfg)
+        _check_fit(state, model, path, cfg, "the file is damaged or was written by other code")
+    else:
+        # Paper checkpoint: its saved hyper-parameters are a hint; the flags typed now win (its scripts used flags).
+        cfg = ModelConfig.from_dict({**{k: v for k, v in hparams.items() if k in _FIELDS}, **overrides})
+        model = build_model(cfg)
+        ours = model.state_dict()
+        state = {k: v for k, v in state.items() if k in ours or not _DEAD_PAPER_KEY.match(k)}
+        _check_fit(state, model, path, cfg, "pass the architecture flags the model was trained with")
+    model.load_state_dict(state, strict=True)
+    if isinstance(map_location, (str, torch.device)):
+        model.to(map_location)
+    return model.eval(), cfg.to_dict()
+
+
+def save_denoiser(path: str, model: nn.Module, config: ModelConfig | dict, **hyper_parameters: Any) -> None:
+    """Write our checkpoint layout outside Lightning (tests, exports): `model.`-prefixed weights + model_config."""
+    cfg = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(config)
+    ckpt = {
+        "state_dict": {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items()},
+        "hyper_parameters": {**hyper_parameters, "model_config": cfg.to_dict()},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+
+
+# ------------------------------------------------------------------------------- the paper's key layout (§1.5)
+def to_paper_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict the paper's `DenoisingCNN_1024_with_skips` would register for this network: ours plus the
+    dead modules (zero-filled), 32,398,130 values for the README configuration. Only that class is known (§1.5)."""
+    from models.cnn import DenoisingCNN, valid_bottlenecks
+
+    if not isinstance(model, DenoisingCNN) or model.style != "plain" or model.config.resolution_target != 1024:
+        raise ValueError("the paper key layout is known only for cnn --resolution_target 1024 --with_skip_connections")
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def conv(prefix: str, cin: int, cout: int, k: int = 3, transposed: bool = False) -> None:
+        state[f"{prefix}.weight"] = torch.zeros((cin, cout, k, k) if transposed else (cout, cin, k, k))
+        state[f"{prefix}.bias"] = torch.zeros(cout)
+
+    widths = [1, 16, 32, 64, 128, 256, 512]
+    for i in range(6):  # legacy `encoder` Sequential: [Conv, ReLU, MaxPool] × 6
+        conv(f"encoder.{3 * i}", widths[i], widths[i + 1])
+    chain = widths[:0:-1] + [1]  # legacy `future_decoder`: ConvT 512→256→…→16→1, ReLU between
+    for i in range(6):
+        conv(f"future_decoder.{2 * i}", chain[i], chain[i + 1], k=2, transposed=True)
+    for b in valid_bottlenecks(1024):
+        if b != model.bottleneck_size:
+            conv(f"combiner_{b}.0", 512, b)
+            conv(f"combiner_{b}.2", b, 512)
+    conv("feature_combiners.0.0", 48, 16)  # the discarded full-resolution combiner
+    conv("feature_combiners.0.2", 16, 16)
+    return state
+
+
+def save_paper_style_state_dict(model: nn.Module, path: str, hyper_parameters: dict | None = None) -> None:
+    """Write a checkpoint shaped like the paper's Lightning file (no model_config), to prove the import path."""
+    ckpt = {
+        "state_dict": {f"model.{k}": v for k, v in to_paper_state_dict(model).items()},
+        "hyper_parameters": dict(hyper_parameters or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
