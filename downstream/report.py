@@ -286,3 +286,128 @@ def load_json(path: str) -> dict:
         return {}
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+# ---- the demo's run folder → report -------------------------------------------------------------------------
+# demo.sh's conventions: results/<run>/{data, frames/<kind>, downstream/<key>, .done/<step>} with key = kind
+# without '+' (Baseline++ → Baselinepp). PSNR/SSIM compare the image a denoiser produced (raw: the noisy input).
+QUALITY_SOURCE = {"raw": ("data/frames/raw", None), "SAVeD": ("frames/saved", None), "median": ("frames/median", None),
+                  "mean": ("frames/mean", None), "gaussian": ("frames/gaussian", None), "UDVD": ("frames/udvd", None),
+                  "N2V": ("frames/n2v", None)}
+
+
+def kind_key(kind: str) -> str:
+    return kind.replace("+", "p")
+
+
+def step_seconds(run_dir: str, prefix: str) -> float | None:
+    """Sum of the wall-clock seconds of the finished demo steps whose name starts with `prefix`."""
+    done = os.path.join(run_dir, ".done")
+    if not os.path.isdir(done):
+        return None
+    vals = []
+    for name in os.listdir(done):
+        if name.startswith(prefix):
+            try:
+                vals.append(float(open(os.path.join(done, name)).read().strip() or 0))
+            except ValueError:
+                pass
+    return float(sum(vals)) if vals else None
+
+
+def collect_row(run_dir: str, kind: str, test_domain: str) -> Row:
+    """Gather one input kind's metrics from the files the pipeline wrote for `test_domain`."""
+    key = kind_key(kind)
+    res = os.path.join(run_dir, "downstream", key, test_domain)
+    m: dict[str, float] = {}
+    det = load_json(os.path.join(res, "metrics_det.json")).get("all", {})
+    for src, dst in (("mAP50", "map50"), ("mAP50-95", "map50_95")):
+        if det.get(src) is not None:
+            m[dst] = float(det[src])
+    trk = load_json(os.path.join(res, "metrics_track.json")).get("combined", {})
+    for src, dst in (("HOTA", "hota"), ("MOTA", "mota"), ("IDF1", "idf1")):
+        if trk.get(src) is not None:
+            m[dst] = float(trk[src])
+    cnt = load_json(os.path.join(res, "metrics_count.json"))
+    if cnt.get("nMAE") is not None:
+        m["nmae"] = float(cnt["nMAE"])
+    if kind in QUALITY_SOURCE:
+        rel = QUALITY_SOURCE[kind][0]
+        q = image_quality(os.path.join(run_dir, rel), os.path.join(run_dir, "data", "clean"), [test_domain])
+        m.update(q)
+    den = {"SAVeD": "train_saved", "UDVD": "train_udvd", "N2V": "train_n2v"}.get(kind)
+    t_train = (step_seconds(run_dir, den) or 0.0) if den else 0.0
+    t_train += step_seconds(run_dir, f"train_detector_{key}") or 0.0
+    m["train_s"] = t_train
+    infer = {"SAVeD": "denoise_", "Baseline++": "baseline_pp", "median": "filter_median", "mean": "filter_mean",
+             "gaussian": "filter_gaussian", "UDVD": "denoise_udvd", "N2V": "denoise_n2v"}.get(kind)
+    t_inf = (step_seconds(run_dir, infer) or 0.0) if infer else 0.0
+    t_inf += step_seconds(run_dir, f"detect_{key}_") or 0.0
+    m["infer_s"] = t_inf
+    return Row(kind, m)
+
+
+def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed: float | None = None) -> tuple[str, list[str]]:
+    """Collect every row, draw the figures and write report.md + metrics.json; return (table, problems)."""
+    rows = [collect_row(run_dir, k, test_domain) for k in kinds]
+    figs: dict[str, str] = {}
+    ckpt_dir = os.path.join(run_dir, "checkpoints", "saved")
+    curves = [os.path.join(d, "metrics.csv") for d, _, files in os.walk(ckpt_dir) if "metrics.csv" in files]
+    if curves and plot_loss(read_loss_curve(sorted(curves)[-1]), os.path.join(run_dir, "loss_curve.png")):
+        figs["SAVeD training loss"] = "loss_curve.png"
+    if plot_bars(rows, os.path.join(run_dir, "metrics_bars.png")):
+        figs["Downstream metrics"] = "metrics_bars.png"
+    data = os.path.join(run_dir, "data")
+    clips_root = os.path.join(data, "frames", "raw", test_domain)
+    if os.path.isdir(clips_root):
+        clip = sorted(os.listdir(clips_root))[0]
+        panels = {"raw": os.path.join(clips_root, clip),
+                  "BS": os.path.join(run_dir, "frames", "raw_bs", test_domain, clip),
+                  "SAVeD": os.path.join(run_dir, "frames", "saved", test_domain, clip),
+                  "clean": os.path.join(data, "clean", test_domain, clip)}
+        panels = {k: v for k, v in panels.items() if os.path.isdir(v)}
+        gt = os.path.join(data, "annotations_mot", test_domain, clip, "gt.txt")
+        from downstream.mot import by_frame, read_mot
+
+        fish_frames = sorted(by_frame(read_mot(gt, allow_missing=True)))
+        picks = [f - 1 for f in fish_frames[:: max(1, len(fish_frames) // 4)]][:4]
+        if crop_grid(panels, gt, picks, os.path.join(run_dir, "crops_grid.png")):
+            figs["Crops around fish: raw | background-subtracted | SAVeD | clean"] = "crops_grid.png"
+        if side_by_side_gif(panels, os.path.join(run_dir, "side_by_side.gif")):
+            figs["Side by side: raw | background-subtracted | SAVeD | clean"] = "side_by_side.gif"
+    info = {"run": os.path.basename(os.path.normpath(run_dir)), "test_domain": test_domain,
+            "description": f"Test domain `{test_domain}` of the synthetic sonar benchmark; one YOLO detector trained "
+                           f"per input kind on kenai-train. Rows: raw frames, CFC Baseline++ (raw, background-"
+                           f"subtracted, frame difference), SAVeD merged [background-subtracted, SAVeD, SAVeD]."}
+    if elapsed is not None:
+        info["elapsed_s"] = float(elapsed)
+    table = write_report(run_dir, rows, info, figs)
+    return table, validate(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m downstream.report --run-dir results/<run> --test-domain elwha --kinds raw Baseline++ SAVeD"""
+    import argparse
+
+    p = argparse.ArgumentParser(description="Build results/<run>/report.md and metrics.json from a demo run.")
+    p.add_argument("--run-dir", required=True, help="the demo's results/<run> folder")
+    p.add_argument("--data", default=None, help="unused (the data lives in <run-dir>/data); kept for clarity")
+    p.add_argument("--test-domain", default="elwha", help="domain whose metrics fill the table")
+    p.add_argument("--kinds", nargs="+", default=["raw", "Baseline++", "SAVeD"], help="rows of the table, in order")
+    p.add_argument("--elapsed", type=float, default=None, help="total wall-clock seconds of the run, for the record")
+    a = p.parse_args(argv)
+    table, problems = build_demo_report(a.run_dir, a.kinds, a.test_domain, a.elapsed)
+    print(f"\nResults on the test domain ({a.test_domain}); report: {os.path.join(a.run_dir, 'report.md')}\n")
+    print(table)
+    for prob in problems:
+        print(f"warning: {prob}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from common.cli import run_cli
+
+    run_cli(main)

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The main job: the whole SAVeD paper pipeline on the embedded synthetic sonar benchmark, ending with one table
+# (raw vs CFC Baseline++ vs SAVeD: PSNR/SSIM vs clean, mAP50, mAP50-95, HOTA, MOTA, IDF1, nMAE, times).
+#
+#   bash demo.sh              # default preset: about 15 minutes on 2 CPU cores
+#   bash demo.sh --quick      # smoke version (about 3 minutes), used by CI
+#   bash demo.sh --gpu        # bigger benchmark and budgets for a GPU machine
+#   bash demo.sh --baselines  # also the median / mean / Gaussian rows (and UDVD, N2V when installed)
+#   bash demo.sh --run NAME   # results in results/NAME (default: the preset name)
+#
+# Every stage is a README command run as a user would (a subprocess of the script, not a private shortcut):
+# generate data -> main.py -> denoise.py -> background_subtract_frames.py -> add_denoised_to_raw_2_ch.py ->
+# make_baseline_plus_plus.py -> convert_mot_to_yolo.py -> train_detector.py (one per input kind) -> detect.py ->
+# eval_detector_tm.py -> track.py -> track_eval.py -> count.py -> eval_count.py -> report.
+# A finished step is skipped on re-run (stamps in results/<run>/.done); each step's log is in results/<run>/logs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+PRESET=default
+RUN=""
+BASELINES=0
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) PRESET=quick ;;
+        --gpu) PRESET=gpu ;;
+        --baselines) BASELINES=1 ;;
+        --run) RUN="$2"; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "error: unknown option $1 (see bash demo.sh --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+PY="$ROOT/.venv/bin/python"
+if [ ! -x "$PY" ]; then
+    echo "error: $PY not found; run: bash setup/setup.sh" >&2
+    exit 2
+fi
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+# ---- presets: benchmark size and training budgets ------------------------------------------------------------
+DEVICE=cpu
+case "$PRESET" in
+    default)
+        CLIPS=3; FRAMES=80; HEIGHT=192; WIDTH=96; FISH=3
+        SAVED_EPOCHS=6; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
+        SAVED_SIZE="--input_size 192x128"
+        YOLO_EPOCHS=30; YOLO_IMG=192; YOLO_BATCH=16; YOLO_MODEL=yolov8n.yaml ;;
+    quick)
+        CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2
+        SAVED_EPOCHS=1; SAVED_BATCH=4; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections"
+        SAVED_SIZE="--input_size 128x64"
+        YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml ;;
+    gpu)
+        CLIPS=10; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; DEVICE=0
+        SAVED_EPOCHS=20; SAVED_BATCH=16; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections"
+        SAVED_SIZE="--input_size 512x256"
+        YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml ;;
+esac
+RUN="${RUN:-$PRESET}"
+OUT="results/$RUN"
+DATA="$OUT/data"
+DOMAINS=(kenai-train kenai-val elwha)
+EVAL_DOMAINS=(kenai-val elwha)     # the detector trains on kenai-train; elwha is the test domain of the table
+mkdir -p "$OUT/logs" "$OUT/.done"
+
+# ---- step runner: skip what finished, keep every log, stop with the step name and its log on failure ---------
+step() {
+    local name="$1"; shift
+    if [ -f "$OUT/.done/$name" ]; then
+        echo "[done] $name (skipped; delete $OUT/.done/$name to redo)"
+        return 0
+    fi
+    local log="$OUT/logs/$name.log" t0=$SECONDS
+    printf '[run ] %-34s ' "$name"
+    echo "\$ $*" > "$log"
+    if "$@" >> "$log" 2>&1; then
+        echo "$((SECONDS - t0))" > "$OUT/.done/$name"
+        echo "$((SECONDS - t0)) s"
+    else
+        echo "FAILED"
+        echo "error: step '$name' failed; log: $log" >&2
+        tail -n 15 "$log" >&2
+        echo "re-run the same command to resume from this step" >&2
+        exit 1
+    fi
+}
+
+echo "SAVeD demo: preset '$PRESET', results in $OUT"
+T_START=$SECONDS
+
+# 1. data
+step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --clips-per-domain "$CLIPS" --frames "$FRAMES" \
+    --height "$HEIGHT" --width "$WIDTH" --fish-per-clip "$FISH" --quiet --overwrite --preview "$OUT/synthetic_preview.png"
+
+# 2. SAVeD training (README: CFC22 training command, smaller budget)
+CKPT_DIR="$OUT/checkpoints/saved"
+step train_saved "$PY" main.py --base_folder "$DATA/frames/raw_all" --annotations_folder "$DATA/annotations_mot_all" \
+    --epochs "$SAVED_EPOCHS" --batch_size "$SAVED_BATCH" $SAVED_ARCH $SAVED_SIZE --target "gap1_and_curr_frame" \
+    --results_path "$CKPT_DIR" --model_type "cnn" --optimizer "adamw" --scheduler "plateau" --factor 0.1 --patience 2 \
+    --seed 0 --no_logging
+
+# 3. SAVeD inference on every domain (README: denoise.py)
+for d in "${DOMAINS[@]}"; do
+    step "denoise_$d" "$PY" denoise.py --model "$CKPT_DIR/best_model.ckpt" --input_dir "$DATA/frames/raw/$d" \
+        --output_dir "$OUT/frames/saved/$d" --batch_size 8
+done
+
+# 4. CFC-style background subtraction, the merge [BS, SAVeD, SAVeD], and the CFC Baseline++ frames
+step background_subtract "$PY" setup/background_subtract_frames.py --frames-dir "$DATA/frames/raw" --output-dir "$OUT/frames/raw_bs"
+for d in "${DOMAINS[@]}"; do
+    step "merge_$d" "$PY" setup/add_denoised_to_raw_2_ch.py --denoised_imgs "$OUT/frames/saved/$d" \
+        --raw_imgs "$OUT/frames/raw_bs/$d" --added_imgs "$OUT/frames/saved_2ch/$d"
+done
+step baseline_pp "$PY" setup/make_baseline_plus_plus.py --frames-dir "$DATA/frames/raw" --output-dir "$OUT/frames/baseline_pp"
+
+KINDS=(raw Baseline++ SAVeD)
+declare -A FRAMES_OF=([raw]="$DATA/frames/raw" [Baseline++]="$OUT/frames/baseline_pp" [SAVeD]="$OUT/frames/saved_2ch")
+
+# 4b. optional classical baselines (median / mean / Gaussian), merged the same way as SAVeD
+if [ "$BASELINES" = 1 ]; then
+    for f in median mean gaussian; do
+        step "filter_$f" "$PY" setup/classical_filter_frames.py --filter-type "$f" --input-dir "$DATA/frames/raw" \
+            --output-dir "$OUT/frames/$f"
+        for d in "${DOMAINS[@]}"; do
+            step "merge_${f}_$d" "$PY" setup/add_denoised_to_raw_2_ch.py --denoised_imgs "$OUT/frames/$f/$d" \
+                --raw_imgs "$OUT/frames/raw_bs/$d" --added_imgs "$OUT/frames/${f}_2ch/$d"
+        done
+        KINDS+=("$f"); FRAMES_OF[$f]="$OUT/frames/${f}_2ch"
+    done
+fi
+
+# 5. one detector per input kind, then detection, tracking and counting on the evaluation domains (README loop)
+GTDIR="$DATA/annotations_mot"
+for kind in "${KINDS[@]}"; do
+    key="${kind//+/p}"
+    FR="${FRAMES_OF[$kind]}"
+    YOLO_DIR="$OUT/yolo/$key"
+    RESULTS_DIR="$OUT/downstream/$key"
+    step "yolo_convert_$key" "$PY" setup/convert_mot_to_yolo.py --mot-dir "$GTDIR" --frames-dir "$FR" --output-dir "$YOLO_DIR"
+    step "train_detector_$key" "$PY" train_detector.py --data "$YOLO_DIR/data.yaml" --epochs "$YOLO_EPOCHS" \
+        --batch-size "$YOLO_BATCH" --weights "${YOLO_MODEL%.yaml}.pt" --img-size "$YOLO_IMG" --project "$OUT/yolo_train" \
+        --name "$key" --device "$DEVICE" --seed 0
+    W="$OUT/yolo_train/$key/weights/best.pt"
+    for d in "${EVAL_DOMAINS[@]}"; do
+        step "detect_${key}_$d" "$PY" detect.py --dataset "$d" --det_model "$W" --input_dir "$FR" --output_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
+        step "eval_det_${key}_$d" "$PY" eval_detector_tm.py --dataset "$d" --det_model "$W" --input_dir "$FR" --output_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
+        step "track_${key}_$d" "$PY" track.py --dataset "$d" --frames_dir "$FR" --detections_dir "$RESULTS_DIR"
+        step "track_eval_${key}_$d" "$PY" track_eval.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" --annos_root "$GTDIR"
+        step "count_${key}_$d" "$PY" count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR"
+        step "eval_count_${key}_$d" "$PY" eval_count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
+    done
+done
+
+# 6. the report (always rebuilt: it only reads the files above)
+"$PY" -m downstream.report --run-dir "$OUT" --data "$DATA" --test-domain elwha --kinds "${KINDS[@]}" \
+    --elapsed "$((SECONDS - T_START))"
