@@ -1,0 +1,61 @@
+#!/usr/bin/env python
+"""Run the trained fish detector over every clip of a domain and write MOT-format detections (reference §7.4).
+
+    python detect.py --dataset $domain --det_model yolo_train/$EXP_NAME/weights/best.pt \
+        --input_dir $ADDED_FRAMES_DIR --output_dir $RESULTS_DIR --gt_dir $GTDIR
+
+Reads  --input_dir/<dataset>/<clip>/<i>.jpg|png (merged 3-channel or single-channel frames).
+Writes --output_dir/<dataset>/<clip>/preds.txt: `frame,det_id,left,top,w,h,conf,-1,-1,-1` with 1-based frames
+(file index + 1) and 1-based pixels of the original frame; det_id is 1..N within each frame (by confidence).
+Defaults follow the CFC "fisheye-advanced" inference settings: confidence 0.05, NMS IoU 0.25, batch 32; the image
+size defaults to the training size stored in the weights. Clips that already have preds.txt are skipped
+(re-run to resume; --overwrite redoes them). --gt_dir is optional and only used for a summary line.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common.cli import run_cli  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    from downstream.yolo import add_detect_flags
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", required=True, help="domain to process, e.g. kenai-val (a folder under --input_dir)")
+    p.add_argument("--det_model", "--det-model", dest="det_model", required=True,
+                   help="detector weights (train_detector.py's best.pt)")
+    p.add_argument("--input_dir", "--input-dir", dest="input_dir", required=True,
+                   help="frames root: <dataset>/<clip>/<i>.<ext>")
+    p.add_argument("--output_dir", "--output-dir", dest="output_dir", required=True,
+                   help="results root: <dataset>/<clip>/preds.txt is written there")
+    p.add_argument("--gt_dir", "--gt-dir", dest="gt_dir", default=None,
+                   help="optional MOT ground truth root (<dataset>/<clip>/gt.txt), for a summary line only")
+    add_detect_flags(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from downstream.mot import read_mot
+    from downstream.yolo import detect_domain, detect_settings
+
+    outputs = detect_domain(args.input_dir, args.output_dir, args.dataset, detect_settings(args),
+                            progress=not args.quiet)
+    n_det = sum(len(read_mot(p)) for p in outputs.values())
+    line = f"{args.dataset}: {len(outputs)} clips, {n_det} detections in {os.path.join(args.output_dir, args.dataset)}"
+    if args.gt_dir:
+        gts = [os.path.join(args.gt_dir, args.dataset, c, "gt.txt") for c in outputs]
+        n_gt = sum(len(read_mot(p)) for p in gts if os.path.exists(p))
+        line += f" (ground truth: {n_gt} boxes in {sum(map(os.path.exists, gts))} annotated clips)"
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,269 @@
+"""Detection metrics for CFC22-style clips: mAP (torchmetrics), precision/recall at the best-F1 confidence, per clip.
+
+The paper's evaluator (reference §7.5, §9.11) updates the metric only on frames that have both a prediction and a GT
+box, so false positives on empty frames and misses on frames without detections are ignored and mAP is inflated.
+Here every frame of every annotated clip is fed (empty GT and empty predictions included); the paper's rule is
+kept behind `paper_compat` and labelled as such. Boxes are 0-based pixel corners x1, y1, x2, y2 throughout.
+
+The top half is pure maths on arrays; the bottom half reads preds.txt/gt.txt, writes the per-clip CSV and draws
+the worst clips.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from common.atomic import atomic_path, write_json, write_text
+
+IOU_MATCH = 0.5
+
+
+@dataclass
+class FrameDets:
+    """One frame's GT boxes and scored predictions (0-based pixel corners)."""
+
+    gt: np.ndarray                      # G×4
+    pred: np.ndarray                    # P×4
+    scores: np.ndarray                  # P
+
+    @property
+    def has_both(self) -> bool:
+        return len(self.gt) > 0 and len(self.pred) > 0
+
+
+# ------------------------------------------------------------------------------------------------ pure maths
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of N×4 and M×4 corner boxes → N×M."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = ix * iy
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def match_frame(frame: FrameDets, iou_thr: float = IOU_MATCH) -> np.ndarray:
+    """True-positive flag per prediction (in the input order): greedy by decreasing score, each prediction takes the
+    unmatched GT box of highest IoU ≥ `iou_thr` (the COCO matching rule)."""
+    tp = np.zeros(len(frame.pred), dtype=bool)
+    if not len(frame.pred) or not len(frame.gt):
+        return tp
+    ious = iou_matrix(frame.pred, frame.gt)
+    free = np.ones(len(frame.gt), dtype=bool)
+    for p in np.argsort(-np.asarray(frame.scores), kind="stable"):
+        cand = np.where(free, ious[p], -1.0)
+        g = int(np.argmax(cand))
+        if cand[g] >= iou_thr:
+            tp[p] = True
+            free[g] = False
+    return tp
+
+
+def best_f1(frames: list[FrameDets], iou_thr: float = IOU_MATCH) -> dict:
+    """Precision, recall and F1 at the confidence threshold that maximises F1 over all frames.
+
+    Thresholds are taken only between distinct scores (tied predictions are kept or dropped together).
+    With no prediction every figure is 0 and `conf` is None.
+    """
+    n_gt = int(sum(len(f.gt) for f in frames))
+    scores = np.concatenate([np.asarray(f.scores, dtype=np.float64) for f in frames] + [np.zeros(0)])
+    tps = np.concatenate([match_frame(f, iou_thr) for f in frames] + [np.zeros(0, dtype=bool)])
+    out = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "conf": None, "tp": 0, "fp": 0, "fn": n_gt, "gt": n_gt}
+    if not len(scores):
+        return out
+    order = np.argsort(-scores, kind="stable")
+    scores, tps = scores[order], tps[order]
+    ctp = np.cumsum(tps)
+    cfp = np.cumsum(~tps)
+    last_of_tie = np.r_[scores[1:] != scores[:-1], True]
+    precision = ctp / (ctp + cfp)
+    recall = ctp / n_gt if n_gt else np.zeros_like(precision)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(precision),
+                   where=(precision + recall) > 0)
+    f1 = np.where(last_of_tie, f1, -1.0)
+    k = int(np.argmax(f1))
+    return {"precision": float(precision[k]), "recall": float(recall[k]), "f1": float(max(f1[k], 0.0)),
+            "conf": float(scores[k]), "tp": int(ctp[k]), "fp": int(cfp[k]), "fn": n_gt - int(ctp[k]), "gt": n_gt}
+
+
+def mean_average_precision(frames: list[FrameDets]) -> dict:
+    """COCO-style mAP with torchmetrics (101 recall points, up to 100 detections per frame, one class).
+
+    Returns {"mAP50", "mAP50-95", "mAR100"}; NaN when there is no GT box at all (AP is undefined).
+    """
+    import torch
+    from torchmetrics.detection import MeanAveragePrecision
+
+    metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox")
+    preds, target = [], []
+    for f in frames:
+        preds.append({"boxes": torch.as_tensor(np.asarray(f.pred, dtype=np.float32).reshape(-1, 4)),
+                      "scores": torch.as_tensor(np.asarray(f.scores, dtype=np.float32).reshape(-1)),
+                      "labels": torch.zeros(len(f.pred), dtype=torch.long)})
+        target.append({"boxes": torch.as_tensor(np.asarray(f.gt, dtype=np.float32).reshape(-1, 4)),
+                       "labels": torch.zeros(len(f.gt), dtype=torch.long)})
+    if not any(len(f.gt) for f in frames):
+        return {"mAP50": math.nan, "mAP50-95": math.nan, "mAR100": math.nan}
+    metric.update(preds, target)
+    res = metric.compute()
+    return {"mAP50": float(res["map_50"]), "mAP50-95": float(res["map"]), "mAR100": float(res["mar_100"])}
+
+
+def detection_summary(frames: list[FrameDets], paper_compat: bool = False) -> dict:
+    """Every figure eval_detector_tm.py prints for a set of frames (with the paper's mAP when asked)."""
+    out = {"frames": len(frames), "frames_with_gt": sum(len(f.gt) > 0 for f in frames),
+           "gt_boxes": int(sum(len(f.gt) for f in frames)), "predictions": int(sum(len(f.pred) for f in frames))}
+    out.update(mean_average_precision(frames))
+    out.update({k: v for k, v in best_f1(frames).items() if k in ("precision", "recall", "f1", "conf")})
+    if paper_compat:
+        both = [f for f in frames if f.has_both]
+        out["paper_compat_frames"] = len(both)
+        out["paper_compat_mAP50"] = mean_average_precision(both)["mAP50"] if both else math.nan
+    return out
+
+
+# ---------------------------------------------------------------------------------------- files → frames
+def clip_frame_dets(clip, pred_rows: np.ndarray) -> tuple[list[FrameDets], int]:
+    """FrameDets for every frame image of an AnnotatedClip (downstream.yolo) given its preds.txt rows;
+    also returns the number of prediction rows naming frames that have no image (ignored)."""
+    from downstream.mot import by_frame
+    from downstream.yolo import mot_to_xyxy
+
+    preds = by_frame(pred_rows)
+    orphans = sum(len(r) for fr, r in preds.items() if fr - 1 not in clip.frames)
+    frames = []
+    for i in sorted(clip.frames):
+        rows = preds.get(i + 1, np.zeros((0, 10)))
+        frames.append(FrameDets(clip.boxes_at(i), mot_to_xyxy(rows), rows[:, 6].copy()))
+    return frames, orphans
+
+
+CSV_FIELDS = ("clip", "frames", "frames_with_gt", "gt_boxes", "predictions", "mAP50", "mAP50-95", "mAR100",
+              "precision", "recall", "f1", "conf")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "nan" if math.isnan(v) else f"{v:.4f}"
+    return str(v)
+
+
+def format_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in rows:
+        writer.writerow([_fmt(r.get(k)) for k in CSV_FIELDS])
+    return buf.getvalue()
+
+
+def evaluate_domain(gt_dir: str, input_dir: str, output_dir: str, dataset: str, paper_compat: bool = False) -> dict:
+    """Evaluate `output_dir/<dataset>/<clip>/preds.txt` against `gt_dir/<dataset>/<clip>/gt.txt` over every frame
+    image in `input_dir/<dataset>/<clip>`; writes metrics_det.csv (per clip + ALL) and metrics_det.json beside
+    the predictions. Returns {"all": summary, "clips": {clip: summary}, "frames": {clip: [FrameDets]}}.
+    """
+    from downstream.mot import read_mot
+    from downstream.yolo import load_domain, preds_path, warn_box_fixes
+
+    clips = load_domain(gt_dir, input_dir, dataset)
+    warn_box_fixes(clips)
+    per_clip, frames_by_clip, orphans = {}, {}, 0
+    for c in clips:
+        frames, n = clip_frame_dets(c, read_mot(preds_path(output_dir, dataset, c.name)))
+        orphans += n
+        frames_by_clip[c.name] = frames
+        per_clip[c.name] = detection_summary(frames)
+    if orphans:
+        print(f"warning: {orphans} prediction row(s) name frames that have no image and were ignored")
+    all_frames = [f for fs in frames_by_clip.values() for f in fs]
+    overall = detection_summary(all_frames, paper_compat)
+    rows = [{"clip": k, **v} for k, v in per_clip.items()] + [{"clip": "ALL", **overall}]
+    out_dir = os.path.join(output_dir, dataset)
+    write_text(os.path.join(out_dir, "metrics_det.csv"), format_csv(rows))
+    write_json(os.path.join(out_dir, "metrics_det.json"),
+               {"dataset": dataset, "all_frames_rule": True, "all": _jsonable(overall),
+                "clips": {k: _jsonable(v) for k, v in per_clip.items()}})
+    return {"all": overall, "clips": per_clip, "frames": frames_by_clip, "annotated": clips}
+
+
+def _jsonable(d: dict) -> dict:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+
+
+def format_report(dataset: str, overall: dict) -> str:
+    """The lines eval_detector_tm.py prints (`mAP50: 0.xxx` first, so `| grep mAP` keeps the headline)."""
+    conf = "n/a" if overall["conf"] is None else f"{overall['conf']:.3f}"
+    lines = [f"{dataset}: {overall['frames']} frames ({overall['frames_with_gt']} with fish), "
+             f"{overall['gt_boxes']} GT boxes, {overall['predictions']} predictions; every frame evaluated",
+             f"mAP50: {overall['mAP50']:.3f}",
+             f"mAP50-95: {overall['mAP50-95']:.3f}",
+             f"precision: {overall['precision']:.3f}  recall: {overall['recall']:.3f}  F1: {overall['f1']:.3f}  "
+             f"(best-F1 confidence {conf}, IoU 0.5)"]
+    if "paper_compat_mAP50" in overall:
+        lines.append(f"paper-compat mAP50 (only the {overall['paper_compat_frames']} frames with both GT and "
+                     f"predictions, as the paper's evaluator; inflated): {overall['paper_compat_mAP50']:.3f}")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------------- visualisation
+GT_COLOUR = (0, 255, 0)     # BGR green
+PRED_COLOUR = (0, 0, 255)   # BGR red
+
+
+def draw_frame(image: np.ndarray, frame: FrameDets, min_conf: float) -> np.ndarray:
+    """A BGR copy of `image` with GT boxes in green and predictions with score ≥ min_conf in red (no text)."""
+    import cv2
+
+    img = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+    for x1, y1, x2, y2 in np.round(frame.gt).astype(int):
+        cv2.rectangle(img, (x1, y1), (x2 - 1, y2 - 1), GT_COLOUR, 1)
+    for (x1, y1, x2, y2), s in zip(np.round(frame.pred).astype(int), frame.scores):
+        if s >= min_conf:
+            cv2.rectangle(img, (x1, y1), (x2 - 1, y2 - 1), PRED_COLOUR, 1)
+    return img
+
+
+def write_clip_visuals(frame_paths: list[str], frames: list[FrameDets], out_stem: str, min_conf: float,
+                       mp4: bool, gif: bool, fps: float = 10.0, max_frames: int = 300) -> list[str]:
+    """Write `<out_stem>.mp4` and/or `<out_stem>.gif` (atomically) of a clip with its boxes drawn."""
+    import cv2
+
+    from dataset.frames import read_frame
+
+    drawn = [draw_frame(read_frame(p, gray=False), f, min_conf) for p, f in zip(frame_paths[:max_frames], frames)]
+    written = []
+    if mp4 and drawn:
+        h, w = drawn[0].shape[:2]
+        with atomic_path(out_stem + ".mp4") as tmp:
+            writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            for img in drawn:
+                writer.write(img)
+            writer.release()
+        written.append(out_stem + ".mp4")
+    if gif and drawn:
+        from PIL import Image
+
+        pil = [Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) for img in drawn]
+        with atomic_path(out_stem + ".gif") as tmp:
+            pil[0].save(tmp, save_all=True, append_images=pil[1:], duration=int(1000 / fps), loop=0)
+        written.append(out_stem + ".gif")
+    return written
+
+
+def worst_clips(per_clip: dict[str, dict], n: int) -> list[str]:
+    """The `n` clips with the lowest mAP50 (clips without GT, whose AP is undefined, last)."""
+    def key(name: str) -> tuple:
+        v = per_clip[name]["mAP50"]
+        return (math.isnan(v), v, name)
+
+    return sorted(per_clip, key=key)[:n]

@@ -1,0 +1,48 @@
+#!/usr/bin/env python
+"""Convert CFC22 MOT ground truth into COCO detection json files (one per domain and one per split).
+
+    python setup/convert_mot_to_coco.py --mot-dir $GTDIR --frames-dir $FRAMES_DIR/raw --output-dir $COCO_DIR
+
+Reads  --mot-dir/<domain>/<clip>/gt.txt (MOT: 1-based frames and pixels) and --frames-dir/<domain>/<clip>/<i>.<ext>.
+Writes --output-dir/<domain>.json and --output-dir/{train,val,test}.json: one image per frame (every frame, with
+or without fish; file_name relative to --frames-dir), bbox = [x, y, w, h] in 0-based pixels, category 1 = fish.
+Splits as in convert_mot_to_yolo.py (train = kenai-train, val = kenai-val, test = the other domains).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common.cli import run_cli  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mot-dir", required=True, help="MOT annotations root: <domain>/<clip>/gt.txt")
+    p.add_argument("--frames-dir", required=True, help="frames root: <domain>/<clip>/<i>.jpg|png")
+    p.add_argument("--output-dir", required=True, help="folder for the COCO json files")
+    p.add_argument("--train-domains", nargs="+", default=None, help="domains of the train split (default: kenai-train)")
+    p.add_argument("--val-domains", nargs="+", default=None, help="domains of the val split (default: kenai-val)")
+    p.add_argument("--test-domains", nargs="*", default=None,
+                   help="domains of the test split (default: every other domain present)")
+    p.add_argument("--overwrite", action="store_true", help="rewrite json files that already exist")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from downstream.yolo import convert_mot_to_coco
+
+    summary = convert_mot_to_coco(args.mot_dir, args.frames_dir, args.output_dir, args.train_domains,
+                                  args.val_domains, args.test_domains, args.overwrite)
+    for name, s in summary.items():
+        print(f"wrote {os.path.join(args.output_dir, name + '.json')}: {s['images']} images, "
+              f"{s['annotations']} boxes")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
