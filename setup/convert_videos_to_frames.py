@@ -1,0 +1,71 @@
+#!/usr/bin/env python
+"""Decode every video of a folder into one frame folder per video (reference §3.4, §6 convert_videos_to_frames.py).
+
+    python setup/convert_videos_to_frames.py --video_dir covid19_ultrasound/data/pocus_videos/convex \
+        --frames_dir covid19_ultrasound/data/pocus_videos_frames/convex
+
+<video_dir>/<name>.<ext> becomes <frames_dir>/<name>.<ext>/frame_0000.png, frame_0001.png, ... (the folder keeps
+the video's extension, as the paper, so convert_frames_to_videos.py can restore the container). Videos in
+sub-folders keep their sub-folder. Frames are written as 8-bit grayscale PNG (the denoiser's input). A video's
+folder appears only once all its frames are written, so an interrupted run resumes by skipping finished videos.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common.cli import run_cli  # noqa: E402
+
+READABLE = (".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv", ".m4v", ".gif")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--video_dir", "--video-dir", required=True, help="folder of videos (sub-folders are walked)")
+    p.add_argument("--frames_dir", "--frames-dir", "--output-dir", "--output_dir", dest="frames_dir", required=True,
+                   help="output root: one <video name with extension>/ folder of frame_NNNN.png per video")
+    p.add_argument("--overwrite", action="store_true", help="re-extract videos whose frame folder exists")
+    return p.parse_args(argv)
+
+
+def main() -> int:
+    a = parse_args()
+    import shutil
+
+    from tqdm import tqdm
+
+    from common.cli import check_not_inside, fail, require_dir
+    from dataset.frames import natural_key, read_video, write_frame
+
+    require_dir(a.video_dir, "--video_dir")
+    check_not_inside(a.frames_dir, a.video_dir)
+    videos = []
+    for cur, dirs, files in os.walk(a.video_dir, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        videos += [os.path.join(cur, f) for f in files if f.lower().endswith(READABLE) and not f.startswith(".")]
+    if not videos:
+        fail(f"no videos ({', '.join(READABLE)}) in {a.video_dir}")
+    done = skipped = 0
+    for video in tqdm(sorted(videos, key=natural_key), desc="videos", unit="video"):
+        out = os.path.join(a.frames_dir, os.path.relpath(video, a.video_dir))
+        if os.path.isdir(out) and not a.overwrite:
+            skipped += 1
+            continue
+        frames = read_video(video)
+        partial = os.path.join(os.path.dirname(out), f".partial-{os.path.basename(out)}")
+        shutil.rmtree(partial, ignore_errors=True)
+        for i, img in enumerate(frames):
+            write_frame(os.path.join(partial, f"frame_{i:04d}.png"), img)
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        os.replace(partial, out)
+        done += 1
+    print(f"{done} video(s) extracted, {skipped} already done -> {a.frames_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
