@@ -472,10 +472,11 @@ def denoise_clip(denoiser: Denoiser, job: ClipJob, opts: InferenceOptions, budge
     try:
         os.makedirs(out_dir, exist_ok=True)
         for t, y in denoiser.run(frames, n, targets):
-            if opts.normalize == "clip":
-                clip_lo, clip_hi = min(clip_lo, float(y.min())), max(clip_hi, float(y.max()))
+            if opts.normalize == "clip":  # held as float16 (half the memory); the range is taken on those values
+                y16 = y.astype(np.float16)
+                clip_lo, clip_hi = min(clip_lo, float(y16.min())), max(clip_hi, float(y16.max()))
                 if t in wanted:
-                    held[t] = y.astype(np.float16)
+                    held[t] = y16
                     bar.update(1)
                 continue
             writer.submit(paths[t], y.astype(np.float32) if float_tif else map_output(y, opts.normalize))
