@@ -88,6 +88,13 @@ def _check_fit(state: dict[str, torch.Tensor], model: nn.Module, path: str, cfg:
     raise UserError(f"checkpoint {path} does not fit the network `{_describe(cfg)}`: {', '.join(parts)}; {hint}")
 
 
+def _refuse_clashes(overrides: dict, stored: dict, path: str) -> None:
+    clashes = [f"--{k} {v} contradicts the checkpoint's {stored[k]}" for k, v in overrides.items()
+               if k in stored and stored[k] != v]
+    if clashes:
+        raise UserError(f"{'; '.join(clashes)} ({path}); drop those flags, the checkpoint records its network")
+
+
 def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = "cpu") -> tuple[nn.Module, dict]:
     """Return (eval-mode network, its ModelConfig as a dict) from our checkpoint or the paper's.
 
@@ -103,16 +110,16 @@ def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = 
     if stored is not None:
         if not isinstance(stored, dict):
             raise UserError(f"checkpoint {path}: hyper_parameters['model_config'] is not a dict")
-        clashes = [f"--{k} {v} contradicts the checkpoint's {stored[k]}" for k, v in overrides.items()
-                   if k in stored and stored[k] != v]
-        if clashes:
-            raise UserError(f"{'; '.join(clashes)} ({path}); drop those flags, the checkpoint describes its network")
+        _refuse_clashes(overrides, stored, path)
         cfg = ModelConfig.from_dict(stored)
         model = build_model(cfg)
         _check_fit(state, model, path, cfg, "the file is damaged or was written by other code")
     else:
-        # Paper checkpoint: its saved hyper-parameters are a hint; the flags typed now win (its scripts used flags).
-        cfg = ModelConfig.from_dict({**{k: v for k, v in hparams.items() if k in _FIELDS}, **overrides})
+        # Paper checkpoint: architecture fields it recorded (if any) must agree with the flags. The keys cannot
+        # reveal --bottleneck_size: the paper registers every combiner_{16..512}, so a wrong value loads (§1.5).
+        recorded = {k: v for k, v in hparams.items() if k in _FIELDS}
+        _refuse_clashes(overrides, recorded, path)
+        cfg = ModelConfig.from_dict({**recorded, **overrides})
         model = build_model(cfg)
         ours = model.state_dict()
         state = {k: v for k, v in state.items() if k in ours or not _DEAD_PAPER_KEY.match(k)}
