@@ -21,8 +21,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common.cli import fail, require_dir, run_cli  # noqa: E402
 
 
-def add_count_flags(p: argparse.ArgumentParser) -> None:
-    """Flags shared with eval_count.py (the GT must be counted with the same rule)."""
+def add_count_flags(p: argparse.ArgumentParser, track_help: str) -> None:
+    """Flags shared with eval_count.py (which counts the GT with the same rule)."""
+    p.add_argument("--dataset", required=True, help="domain (sub-folder) to count, e.g. kenai-val")
+    p.add_argument("--frames_dir", required=True, help="frames root <dataset>/<clip>/<i>.jpg; gives the frame width")
+    p.add_argument("--track_dir", required=True, help=track_help)
     p.add_argument("--metadata", default=None,
                    help="annotations/<dataset>.json with upstream_direction/width per clip; "
                         "default: searched in --frames_dir and up to 3 parent folders")
@@ -30,21 +33,22 @@ def add_count_flags(p: argparse.ArgumentParser) -> None:
                    help="ignore tracks whose first-to-last centre shift is below this fraction of the width (CFC 0.05)")
 
 
+def check_count_flags(a: argparse.Namespace) -> None:
+    if not 0.0 <= a.min_travel < 1.0:
+        fail(f"--min_travel must be within [0, 1), got {a.min_travel}")
+    require_dir(a.frames_dir, "frames dir (--frames_dir)")
+    require_dir(a.track_dir, "track dir (--track_dir)")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", required=True, help="domain (sub-folder) to count, e.g. kenai-val")
-    p.add_argument("--frames_dir", required=True, help="frames root <dataset>/<clip>/<i>.jpg; gives the frame width")
-    p.add_argument("--track_dir", required=True, help="results root holding <dataset>/<clip>/tracks.txt")
-    add_count_flags(p)
+    add_count_flags(p, "results root holding <dataset>/<clip>/tracks.txt; counts.json is written in <dataset>/")
     return p.parse_args(argv)
 
 
 def main() -> int:
     a = parse_args()
-    if not 0.0 <= a.min_travel < 1.0:
-        fail(f"--min_travel must be within [0, 1), got {a.min_travel}")
-    require_dir(a.frames_dir, "frames dir (--frames_dir)")
-    require_dir(a.track_dir, "track dir (--track_dir)")
+    check_count_flags(a)
     from downstream.tracking.stages import COUNTS, count_domain
 
     counts, meta_path = count_domain(a.track_dir, a.frames_dir, a.dataset, a.metadata, a.min_travel)

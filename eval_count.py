@@ -20,25 +20,21 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common.cli import fail, require_dir, require_file, run_cli  # noqa: E402
-from count import add_count_flags  # noqa: E402
+from count import add_count_flags, check_count_flags  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", required=True, help="domain (sub-folder) to evaluate, e.g. kenai-val")
-    p.add_argument("--frames_dir", required=True, help="frames root <dataset>/<clip>/<i>.jpg; gives frame widths")
-    p.add_argument("--track_dir", required=True, help="results root holding <dataset>/counts.json")
+    add_count_flags(p, "results root holding <dataset>/counts.json (from count.py)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--gt_dir", default=None, help="annotations_mot root: <gt_dir>/<dataset>/<clip>/gt.txt is counted")
     g.add_argument("--gt_counts", default=None, help="ground-truth counts JSON {clip: {left, right}}")
-    add_count_flags(p)
     return p.parse_args(argv)
 
 
 def main() -> int:
     a = parse_args()
-    require_dir(a.frames_dir, "frames dir (--frames_dir)")
-    require_dir(a.track_dir, "track dir (--track_dir)")
+    check_count_flags(a)
     from common.atomic import write_json
     from downstream.tracking.stages import (COUNT_JSON, COUNTS, evaluate_counts, find_gt_counts_source,
                                             gt_counts_from_mot, load_counts)

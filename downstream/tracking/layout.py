@@ -49,15 +49,20 @@ def find_upward(start: str, relative: str, levels: int = UPWARD_LEVELS) -> str |
     return None
 
 
-def load_metadata(path: str) -> dict[str, dict]:
-    """Read an `annotations/<domain>.json` file into {clip_name: entry}."""
+def read_json(path: str, what: str):
+    """Load a JSON file; unreadable or invalid → a UserError naming the file (and line)."""
     try:
         with open(path, encoding="utf-8") as f:
-            entries = json.load(f)
+            return json.load(f)
     except OSError as exc:
-        fail(f"cannot read metadata {path}: {exc.strerror}")
+        fail(f"cannot read {what} {path}: {exc.strerror}")
     except json.JSONDecodeError as exc:
         fail(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})")
+
+
+def load_metadata(path: str) -> dict[str, dict]:
+    """Read an `annotations/<domain>.json` file into {clip_name: entry}."""
+    entries = read_json(path, "metadata")
     if isinstance(entries, dict):  # tolerate {clip: entry}
         entries = [{"clip_name": k, **v} for k, v in entries.items()]
     if not isinstance(entries, list) or not all(isinstance(e, dict) and "clip_name" in e for e in entries):

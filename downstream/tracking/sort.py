@@ -1,7 +1,7 @@
 """SORT (Bewley et al. 2016) on filterpy's KalmanFilter and scipy's Hungarian solver, plus the paper's variant.
 
 The state is SORT's constant-velocity 7-D vector [cx, cy, area, aspect, vcx, vcy, varea] with SORT's noise
-settings, as in the paper code (reference §7.6). Maths lives in stateless functions (`box_iou`, `associate`,
+settings, as in the paper code (reference §7.6). Maths lives in stateless functions (`associate`,
 `xyxy_to_z`, `x_to_xyxy`); state lives in `KalmanBoxTrack` and `Sort`. `PaperByteTrack` overrides only the
 association hook to reproduce the paper's SORT-based "ByteTrack" (`tracker_bytetrack.Associate`), defect
 included (low detections matched against all tracks, §9.12), for comparisons with the paper's numbers.
@@ -14,20 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from downstream.detection_metrics import iou_matrix as box_iou  # the one IoU (pure numpy; re-exported here)
+
 STEP_COLUMNS = ("track_id", "x1", "y1", "x2", "y2", "score", "det_index", "confirmed")
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of boxes a (N×4) and b (M×4) in [x1, y1, x2, y2]; an N×M matrix (0 for empty boxes)."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ix * iy
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def associate(dets: np.ndarray, boxes: np.ndarray, iou_threshold: float

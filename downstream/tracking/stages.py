@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 
@@ -18,7 +17,7 @@ from common.cli import fail
 from downstream.counting import MIN_TRAVEL, count_crossings, nmae, with_stream_direction
 from downstream.mot import read_mot, write_mot
 from downstream.tracking import TrackerConfig, track_clip
-from downstream.tracking.layout import (clips_with_file, find_upward, frame_width, num_frames,
+from downstream.tracking.layout import (clips_with_file, find_upward, frame_width, num_frames, read_json,
                                         resolve_metadata)
 
 PREDS, TRACKS, COUNTS = "preds.txt", "tracks.txt", "counts.json"
@@ -137,13 +136,7 @@ def count_mot_file(path: str, frames_dir: str, domain: str, clip: str, meta: dic
 
 def load_counts(path: str) -> dict[str, dict[str, int]]:
     """Read a counts JSON ({clip: {"left": n, "right": n, ...}}), checking its shape."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as exc:
-        fail(f"cannot read counts {path}: {exc.strerror}")
-    except json.JSONDecodeError as exc:
-        fail(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})")
+    data = read_json(path, "counts")
     if not isinstance(data, dict):
         fail(f"{path}: expected {{clip: {{\"left\": n, \"right\": n}}}}")
     for clip, c in data.items():
