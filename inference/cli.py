@@ -103,14 +103,12 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
 
 def main(script: str, argv: list[str] | None = None, description: str | None = None) -> int:
     args = build_parser(script, description).parse_args(argv)
-    from common.cli import require_file
+    from common.cli import UserError, fail, require_file
     from inference.engine import InferenceOptions, RunSpec, denoise_tree, parse_shard
 
     d = SCRIPT_DEFAULTS[script]
     require_file(args.model, "checkpoint (--model)")
     if args.devices < 1:
-        from common.cli import fail
-
         fail("--devices must be >= 1")
     opts = InferenceOptions(output_dir=args.output_dir, fmt=args.fmt, jpeg_quality=args.jpeg_quality,
                             normalize=args.normalize, batch_size=args.batch_size, device=args.device,
@@ -119,7 +117,10 @@ def main(script: str, argv: list[str] | None = None, description: str | None = N
     spec = RunSpec(checkpoint=args.model, input_dir=args.input_dir, opts=opts, overrides=overrides_from_args(args),
                    fallback_resolution=args.resolution_size, aspect=d.aspect, prefer_ext=args.frame_ext,
                    shard=parse_shard(args.shard), devices=args.devices)
-    s = denoise_tree(spec)
+    try:
+        s = denoise_tree(spec)
+    except UserError as exc:  # models/ names the config field; the denoise scripts call it --resolution_size
+        raise UserError(str(exc).replace("--resolution_target ", "--resolution_size ")) from None
     h, w = s["network_size"] or ("?", "?")
     print(f"{s['clips']} clip(s): {s['written']} frames written, {s['skipped']} already done; "
           f"{s['fps']:.2f} frames/s on {s['device']} at {h}x{w}"
