@@ -1,0 +1,223 @@
+"""Run one training job from main.py's flags: data, module, Lightning Trainer, checkpoints, logs, loss curve.
+
+Kept apart from main.py (a thin CLI) and from the LightningModule (which only wires the step). Reference §4.4-§4.6,
+with the fixes of §9.8: best_model.ckpt by a held-out val_loss, `--resume` restoring epoch/optimizer/scheduler.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import importlib.util
+import os
+from typing import Any, Optional
+
+from common.atomic import atomic_path, write_json
+from common.cli import UserError
+
+MODEL_FIELDS = ("model_type", "resolution_target", "fine_layers", "bottleneck_size", "with_skip_connections",
+                "with_residual_connections", "with_resnet_blocks", "num_prev_frames", "window_size")
+# flags that are not hyper-parameters of the model (machine and run plumbing)
+RUN_FLAGS = ("resume", "overwrite", "accelerator", "devices", "num_nodes", "precision", "num_workers",
+             "cache_dir", "limit_train_batches", "debug", "wandb", "no_logging", "results_path", "base_folder",
+             "annotations_folder") + tuple(f"inference_clip{i}" for i in range(1, 6))
+
+
+def model_config_for(args: argparse.Namespace, size: tuple[int, int]) -> dict:
+    """The full ModelConfig (plain dict) for these flags, with the training H×W (reference §9.2)."""
+    from models import ModelConfig
+
+    values = {k: getattr(args, k) for k in MODEL_FIELDS}
+    if args.model_type in ("unet_tiny_3d", "unet_4hlayers_3d"):
+        values["window_size"] = 31  # the paper forces 31 for the 3-D U-Net (reference §4.7)
+    return ModelConfig(**values, input_height=size[0], input_width=size[1]).to_dict()
+
+
+def _device_count(accelerator: str, devices: str) -> int:
+    if devices in ("auto", "-1"):
+        if accelerator == "gpu":
+            import torch
+
+            return max(1, torch.cuda.device_count())
+        return 1
+    if "," in devices:
+        return len([d for d in devices.split(",") if d.strip()])
+    try:
+        return int(devices)
+    except ValueError:
+        raise UserError(f"--devices must be auto, a count or a list like 0,1; got {devices!r}") from None
+
+
+def resolve_machine(args: argparse.Namespace) -> dict:
+    """Accelerator, devices, strategy, precision and workers for this machine (CPU / one GPU / DDP)."""
+    import torch
+
+    accelerator = args.accelerator
+    if accelerator == "auto":
+        accelerator = "gpu" if torch.cuda.is_available() else "cpu"
+    if accelerator not in ("cpu", "gpu", "cuda"):
+        raise UserError(f"--accelerator must be auto, cpu or gpu; got {args.accelerator!r}")
+    accelerator = "gpu" if accelerator == "cuda" else accelerator
+    if accelerator == "gpu" and not torch.cuda.is_available():
+        raise UserError("--accelerator gpu was asked for but no CUDA GPU is visible")
+    n = _device_count(accelerator, str(args.devices))
+    devices: Any = n if str(args.devices) in ("auto", "-1") or "," not in str(args.devices) else str(args.devices)
+    precision = args.precision
+    if precision is None:
+        precision = ("bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed") if accelerator == "gpu" else "32-true"
+    workers = args.num_workers
+    if workers is None:
+        workers = min(8, os.cpu_count() or 1) if accelerator == "gpu" else 0
+    distributed = n * args.num_nodes > 1
+    return dict(accelerator=accelerator, devices=devices, precision=precision, num_workers=workers,
+                strategy="ddp" if distributed else "auto", pin_memory=accelerator == "gpu")
+
+
+def _check_resume(args: argparse.Namespace, last: str, model_config: dict) -> Optional[str]:
+    """The checkpoint to resume from (None: start fresh); refuse to silently overwrite or to mix architectures."""
+    if not os.path.exists(last):
+        if args.resume:
+            print(f"note: --resume: no {last} yet, starting a new run")
+        return None
+    if not args.resume:
+        if args.overwrite:
+            return None
+        raise UserError(f"{args.results_path} already holds a run ({last}); add --resume to continue it "
+                        "or --overwrite to start over")
+    from models.checkpoint import read_checkpoint
+
+    saved = read_checkpoint(last).get("hyper_parameters", {}).get("model_config", {})
+    diffs = [f"--{k} {model_config[k]} contradicts the checkpoint's {saved[k]}"
+             for k in model_config if k in saved and saved[k] != model_config[k]]
+    if diffs:
+        raise UserError(f"cannot resume {last}: " + "; ".join(diffs))
+    return last
+
+
+def _loggers(args: argparse.Namespace) -> list:
+    from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+
+    loggers: list = [CSVLogger(save_dir=args.results_path, name="logs")]
+    if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
+        loggers.append(TensorBoardLogger(save_dir=args.results_path, name="logs", version=loggers[0].version))
+    if args.wandb:
+        if not importlib.util.find_spec("wandb"):
+            raise UserError("--wandb needs the wandb package, which is not installed (pip install wandb)")
+        from pytorch_lightning.loggers import WandbLogger
+
+        loggers.append(WandbLogger(project="SAVeD", name=os.path.basename(os.path.normpath(args.results_path)),
+                                   save_dir=args.results_path, config=vars(args)))
+    return loggers
+
+
+def read_loss_logs(results_path: str) -> dict[str, list[tuple[float, float]]]:
+    """(x, value) series from every CSV log version: train_loss per step and per epoch, val_loss per epoch."""
+    series: dict[str, dict[float, float]] = {"train_loss_step": {}, "train_loss_epoch": {}, "val_loss": {}}
+    for path in sorted(glob.glob(os.path.join(results_path, "logs", "version_*", "metrics.csv"))):
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                for key, values in series.items():
+                    if row.get(key) not in (None, ""):
+                        x = float(row["step"]) if key == "train_loss_step" else float(row["epoch"])
+                        values[x] = float(row[key])
+    return {k: sorted(v.items()) for k, v in series.items()}
+
+
+def plot_loss_curve(results_path: str, out_path: str) -> bool:
+    """Write the loss-curve PNG (train per step and per epoch, val per epoch); False when nothing was logged."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = read_loss_logs(results_path)
+    if not any(series.values()):
+        return False
+    fig, (ax_step, ax_epoch) = plt.subplots(1, 2, figsize=(10, 4))
+    if series["train_loss_step"]:
+        ax_step.plot(*zip(*series["train_loss_step"]), lw=0.8, label="train_loss (step)")
+    ax_step.set(xlabel="step", ylabel="loss", title="per step")
+    for key, label in (("train_loss_epoch", "train_loss"), ("val_loss", "val_loss")):
+        if series[key]:
+            ax_epoch.plot(*zip(*series[key]), marker="o", label=label)
+    ax_epoch.set(xlabel="epoch", title="per epoch")
+    for ax in (ax_step, ax_epoch):
+        ax.set_yscale("log")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    with atomic_path(out_path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def train(args: argparse.Namespace) -> Optional[dict]:
+    """Train per the flags; returns a summary (best checkpoint and score) on the main process, None elsewhere."""
+    import pytorch_lightning as pl
+
+    from dataset.layouts import get_layout, train_size
+    from dataset.targets import get_target
+    from dataset.windows import DenoiseDataModule
+    from models import size_multiple
+    from models.losses import build_loss, needs_mask
+    from models.module import DenoiserModule, window_offsets
+
+    from common.cli import require_dir
+
+    dataset, _ = get_layout(args.dataset)
+    require_dir(args.base_folder, "--base_folder")
+    target = get_target(args.target)
+    build_loss(args.loss, args.loss_lambda, args.vgg_weights)  # fail fast on a bad loss / missing VGG weights
+    if needs_mask(args.loss) and not args.annotations_folder:
+        raise UserError("--loss l1_and_obj needs --annotations_folder (a <clip>/gt.txt per clip)")
+    if args.annotations_folder:
+        require_dir(args.annotations_folder, "--annotations_folder")
+    size = train_size(dataset, args.train_resolution or args.resolution_target)
+    model_config = model_config_for(args, size)
+    mult = size_multiple(model_config)
+    if size[0] % mult or size[1] % mult:
+        raise UserError(f"training frames of {size[0]}x{size[1]} (H×W) do not fit --model_type {args.model_type} at "
+                        f"--resolution_target {args.resolution_target}: H and W must be multiples of {mult}; "
+                        f"choose --train_resolution accordingly")
+    os.makedirs(args.results_path, exist_ok=True)
+    last = os.path.join(args.results_path, "last.ckpt")
+    ckpt_path = _check_resume(args, last, model_config)
+    machine = resolve_machine(args)
+    pl.seed_everything(args.seed, workers=True, verbose=False)
+
+    offsets = window_offsets(model_config, args.target)
+    dm = DenoiseDataModule(dataset, args.base_folder, size, offsets,
+                           cache_dir=args.cache_dir or os.path.join(args.results_path, "cache"),
+                           batch_size=args.batch_size, num_workers=machine["num_workers"],
+                           val_fraction=args.val_fraction, seed=args.seed, with_background=target.needs_background,
+                           annotations_folder=args.annotations_folder, with_mask=needs_mask(args.loss),
+                           pin_memory=machine["pin_memory"], max_items=10 if args.debug else None)
+    dm.prepare_data()
+    dm.setup("fit")
+    monitor = "val_loss" if dm.val_set is not None else "train_loss"
+    flags = {k: v for k, v in vars(args).items() if k not in RUN_FLAGS and k not in MODEL_FIELDS}
+    flags.update(dataset=dataset, monitor=monitor, clips=[c.name for c in dm.clips])
+    module = DenoiserModule(model_config=model_config, **flags)
+
+    from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
+
+    checkpoint = ModelCheckpoint(dirpath=args.results_path, filename="best_model", monitor=monitor, mode="min",
+                                 save_top_k=1, save_last=True, enable_version_counter=False)
+    trainer = pl.Trainer(max_epochs=args.epochs, accelerator=machine["accelerator"], devices=machine["devices"],
+                         num_nodes=args.num_nodes, strategy=machine["strategy"], precision=machine["precision"],
+                         logger=_loggers(args), callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch")],
+                         default_root_dir=args.results_path,
+                         log_every_n_steps=max(1, min(50, len(dm.train_set) // args.batch_size // 4)),
+                         limit_train_batches=args.limit_train_batches, num_sanity_val_steps=0)
+    trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+    if not trainer.is_global_zero:
+        return None
+    plot_loss_curve(args.results_path, os.path.join(args.results_path, "loss_curve.png"))
+    score = checkpoint.best_model_score
+    summary = {"best_model": checkpoint.best_model_path, "monitor": monitor,
+               "best_score": None if score is None else float(score), "epochs": trainer.current_epoch,
+               "train_samples": len(dm.train_set), "val_samples": len(dm.val_set) if dm.val_set else 0,
+               "input_height": size[0], "input_width": size[1]}
+    write_json(os.path.join(args.results_path, "training_summary.json"), summary)
+    return summary
