@@ -1,0 +1,23 @@
+"""Train Noise2Void (CAREamics) on CVA frames, as the paper did (reference §8; default 120 epochs).
+
+Runs with the N2V environment (create it once with `bash setup/setup_n2v.sh`):
+    .venv-n2v/bin/python other_baselines/n2v_CVA.py --data_dir /path/to/frames --work_dir checkpoints/n2v_CVA
+then denoise with other_baselines/n2v_predict_CVA.py --model <the printed checkpoint>.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common.cli import run_cli  # noqa: E402
+from other_baselines.n2v_common import train_cli  # noqa: E402
+
+
+def main(argv=None) -> int:
+    return train_cli("CVA", __doc__, argv)
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,23 @@
+"""Train Noise2Void (CAREamics) on CFC22 frames, as the paper did (reference §8; default 20 epochs).
+
+Runs with the N2V environment (create it once with `bash setup/setup_n2v.sh`):
+    .venv-n2v/bin/python other_baselines/n2v_cfc22.py --data_dir /path/to/frames --work_dir checkpoints/n2v_CFC22
+then denoise with other_baselines/n2v_predict_cfc22.py --model <the printed checkpoint>.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common.cli import run_cli  # noqa: E402
+from other_baselines.n2v_common import train_cli  # noqa: E402
+
+
+def main(argv=None) -> int:
+    return train_cli("CFC22", __doc__, argv)
+
+
+if __name__ == "__main__":
+    run_cli(main)
