@@ -265,10 +265,10 @@ def swap_in(target: str, replacement: str, dry_run: bool = False) -> list[str]:
     """Put `replacement` where `target` was, keeping the original as `<target>_baseline` (README BUV/POCUS step)."""
     target, replacement = target.rstrip(os.sep), replacement.rstrip(os.sep)
     keep = target + "_baseline"
-    require_dir(target, "--target")
-    require_dir(replacement, "--replacement")
     if os.path.lexists(keep):
         fail(f"{keep} already exists (an earlier swap?); run with --undo first or move it away")
+    require_dir(target, "--target")
+    require_dir(replacement, "--replacement")
     if os.path.realpath(target) == os.path.realpath(replacement):
         fail("--target and --replacement are the same folder")
     steps = [f"mv {target} {keep}", f"mv {replacement} {target}"]
