@@ -26,17 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     from downstream.yolo import add_detect_flags
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", required=True, help="domain to process, e.g. kenai-val (a folder under --input_dir)")
-    p.add_argument("--det_model", "--det-model", dest="det_model", required=True,
-                   help="detector weights (train_detector.py's best.pt)")
-    p.add_argument("--input_dir", "--input-dir", dest="input_dir", required=True,
-                   help="frames root: <dataset>/<clip>/<i>.<ext>")
-    p.add_argument("--output_dir", "--output-dir", dest="output_dir", required=True,
-                   help="results root: <dataset>/<clip>/preds.txt is written there")
-    p.add_argument("--gt_dir", "--gt-dir", dest="gt_dir", default=None,
-                   help="optional MOT ground truth root (<dataset>/<clip>/gt.txt), for a summary line only")
     add_detect_flags(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
 

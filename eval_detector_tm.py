@@ -27,14 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     from downstream.yolo import add_detect_flags
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="kenai-train", help="domain to evaluate (a folder under --gt_dir)")
-    p.add_argument("--det_model", "--det-model", dest="det_model", default=None,
-                   help="detector weights; used only for clips that have no preds.txt yet")
-    p.add_argument("--input_dir", "--input-dir", dest="input_dir", required=True,
-                   help="frames root: <dataset>/<clip>/<i>.<ext> (the frames that are evaluated)")
-    p.add_argument("--output_dir", "--output-dir", dest="output_dir", required=True,
-                   help="results root holding <dataset>/<clip>/preds.txt; metrics are written beside them")
-    p.add_argument("--gt_dir", "--gt-dir", dest="gt_dir", required=True, help="MOT ground truth root: <dataset>/<clip>/gt.txt")
+    add_detect_flags(p, for_eval=True)
     p.add_argument("--raw_dir", "--raw-dir", dest="raw_dir", default=None,
                    help="optional frames root to draw the visualisations on (default: --input_dir)")
     p.add_argument("--paper-compat", "--paper_compat", dest="paper_compat", action="store_true",
@@ -47,14 +40,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--vis-conf", type=float, default=None,
                    help="draw predictions at or above this confidence (default: the best-F1 confidence)")
     p.add_argument("--fps", type=float, default=10.0, help="frame rate of the mp4s/GIFs")
-    add_detect_flags(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     from common.cli import fail, require_dir
+    from dataset.frames import list_frames
     from downstream import detection_metrics as dm
     from downstream.yolo import annotated_clip_names, detect_domain, detect_settings, preds_path
 
@@ -77,8 +69,6 @@ def main(argv=None) -> int:
         by_name = {c.name: c for c in result["annotated"]}
         for name in dm.worst_clips(result["clips"], args.num_vis):
             clip = by_name[name]
-            from dataset.frames import list_frames
-
             paths = list_frames(os.path.join(draw_root, args.dataset, name))
             written = dm.write_clip_visuals(paths, result["frames"][name], os.path.join(out_dir, "vis", name),
                                             min_conf, args.create_mp4s, args.create_gifs, args.fps)

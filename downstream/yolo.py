@@ -238,7 +238,10 @@ def convert_mot_to_yolo(mot_dir: str, frames_dir: str, output_dir: str, train_do
     record = os.path.join(output_dir, "conversion.json")
     data_yaml = os.path.join(output_dir, "data.yaml")
     if os.path.exists(data_yaml) and not overwrite:
-        old = json.load(open(record, encoding="utf-8")) if os.path.exists(record) else {}
+        old = {}
+        if os.path.exists(record):
+            with open(record, encoding="utf-8") as f:
+                old = json.load(f)
         if old.get("settings") == settings:
             print(f"{data_yaml} already exists with the same settings; nothing to do (--overwrite rebuilds it)")
             return old
@@ -562,8 +565,21 @@ def detect_domain(input_dir: str, output_dir: str, dataset: str, settings: Detec
     return out
 
 
-def add_detect_flags(parser) -> None:
-    """Flags shared by detect.py and eval_detector_tm.py (one definition, two scripts)."""
+def add_detect_flags(parser, for_eval: bool = False) -> None:
+    """Flags shared by detect.py and eval_detector_tm.py (one definition, two scripts). For the evaluator the
+    weights are optional (needed only for clips without preds.txt) and the ground truth is required."""
+    parser.add_argument("--dataset", required=not for_eval, default="kenai-train" if for_eval else None,
+                        help="domain, e.g. kenai-val (a folder under --input_dir and --gt_dir)")
+    parser.add_argument("--det_model", "--det-model", dest="det_model", required=not for_eval, default=None,
+                        help="detector weights (train_detector.py's best.pt)"
+                             + ("; used only for clips that have no preds.txt yet" if for_eval else ""))
+    parser.add_argument("--input_dir", "--input-dir", dest="input_dir", required=True,
+                        help="frames root: <dataset>/<clip>/<i>.<ext> (merged 3-channel or 1-channel frames)")
+    parser.add_argument("--output_dir", "--output-dir", dest="output_dir", required=True,
+                        help="results root: <dataset>/<clip>/preds.txt (metrics are written beside them)")
+    parser.add_argument("--gt_dir", "--gt-dir", dest="gt_dir", required=for_eval, default=None,
+                        help="MOT ground truth root: <dataset>/<clip>/gt.txt"
+                             + ("" if for_eval else " (optional, for a summary line only)"))
     parser.add_argument("--conf", "--conf-thres", type=float, default=DEFAULT_CONF,
                         help="confidence threshold (CFC fisheye-advanced setting, reference §7.4)")
     parser.add_argument("--iou", "--nms_thresh", type=float, default=DEFAULT_NMS_IOU,
@@ -575,6 +591,20 @@ def add_detect_flags(parser) -> None:
     parser.add_argument("--device", default=None, help="cpu, 0, 0,1 ... (default: GPU 0 if present, else cpu)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
     parser.add_argument("--overwrite", action="store_true", help="redo clips whose preds.txt already exists")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_conversion_flags(parser) -> None:
+    """Input/output and split flags shared by the YOLO and COCO converters."""
+    parser.add_argument("--mot-dir", required=True, help="MOT annotations root: <domain>/<clip>/gt.txt")
+    parser.add_argument("--frames-dir", required=True,
+                        help="frames root: <domain>/<clip>/<i>.jpg|png (raw or merged)")
+    parser.add_argument("--output-dir", required=True, help="folder to write (must not be inside the inputs)")
+    parser.add_argument("--train-domains", nargs="+", default=None,
+                        help="domains of the train split (default: kenai-train)")
+    parser.add_argument("--val-domains", nargs="+", default=None, help="domains of the val split (default: kenai-val)")
+    parser.add_argument("--test-domains", nargs="*", default=None,
+                        help="domains of the test split (default: every other domain present; the flag alone = none)")
 
 
 def detect_settings(args) -> DetectSettings:

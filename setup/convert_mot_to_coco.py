@@ -20,14 +20,10 @@ from common.cli import run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from downstream.yolo import add_conversion_flags
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--mot-dir", required=True, help="MOT annotations root: <domain>/<clip>/gt.txt")
-    p.add_argument("--frames-dir", required=True, help="frames root: <domain>/<clip>/<i>.jpg|png")
-    p.add_argument("--output-dir", required=True, help="folder for the COCO json files")
-    p.add_argument("--train-domains", nargs="+", default=None, help="domains of the train split (default: kenai-train)")
-    p.add_argument("--val-domains", nargs="+", default=None, help="domains of the val split (default: kenai-val)")
-    p.add_argument("--test-domains", nargs="*", default=None,
-                   help="domains of the test split (default: every other domain present)")
+    add_conversion_flags(p)
     p.add_argument("--overwrite", action="store_true", help="rewrite json files that already exist")
     return p.parse_args(argv)
 

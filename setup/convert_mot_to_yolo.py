@@ -23,14 +23,10 @@ from common.cli import fail, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from downstream.yolo import add_conversion_flags
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--mot-dir", required=True, help="MOT annotations root: <domain>/<clip>/gt.txt")
-    p.add_argument("--frames-dir", required=True, help="frames root: <domain>/<clip>/<i>.jpg|png (raw or merged)")
-    p.add_argument("--output-dir", required=True, help="YOLO dataset folder to write (must not be inside the inputs)")
-    p.add_argument("--train-domains", nargs="+", default=None, help="domains of the train split (default: kenai-train)")
-    p.add_argument("--val-domains", nargs="+", default=None, help="domains of the val split (default: kenai-val)")
-    p.add_argument("--test-domains", nargs="*", default=None,
-                   help="domains of the test split (default: every other domain present; give none to skip)")
+    add_conversion_flags(p)
     p.add_argument("--empty-frame-fraction", type=float, default=1.0,
                    help="fraction of train frames without fish kept as negatives (1 = all; 0 = the paper's rule); "
                         "val/test always keep every frame")
