@@ -8,12 +8,17 @@ import numpy as np
 from tests.setup.conftest import assert_failed, read, uniform_clip, write_clip
 
 
-def test_background_subtraction_values_and_resume(tree, run):
-    raw = os.path.join(tree, "raw")
+def run_on_step_clip(tree: str, run, script: str) -> tuple[str, str]:
+    """Write raw/dom/c1 = uniform frames 100, 100, 160 (background 120, D = -20, -20, 40) and run `script` on it."""
+    raw, out = os.path.join(tree, "raw"), os.path.join(tree, "out")
     write_clip(os.path.join(raw, "dom", "c1"), uniform_clip([100, 100, 160]))
-    out = os.path.join(tree, "raw_bs")
-    proc = run("setup/background_subtract_frames.py", "--frames-dir", raw, "--output-dir", out)
+    proc = run(script, "--frames-dir", raw, "--output-dir", out)
     assert proc.returncode == 0, proc.stderr
+    return raw, out
+
+
+def test_background_subtraction_values_and_resume(tree, run):
+    raw, out = run_on_step_clip(tree, run, "setup/background_subtract_frames.py")
     imgs = [read(os.path.join(out, "dom", "c1", f"{i}.png")) for i in range(3)]
     assert all(im.shape == (6, 5, 3) for im in imgs)
     assert [int(im[2, 2, 0]) for im in imgs] == [63, 63, 255]  # (D/max|D|+1)/2 = 0.25, 0.25, 1
@@ -36,11 +41,7 @@ def test_background_subtraction_single_clip_jpg(tree, run):
 
 
 def test_baseline_plus_plus_channel_order(tree, run):
-    raw = os.path.join(tree, "raw")
-    write_clip(os.path.join(raw, "dom", "c1"), uniform_clip([100, 100, 160]))
-    out = os.path.join(tree, "bspp")
-    proc = run("setup/make_baseline_plus_plus.py", "--frames-dir", raw, "--output-dir", out)
-    assert proc.returncode == 0, proc.stderr
+    _raw, out = run_on_step_clip(tree, run, "setup/make_baseline_plus_plus.py")
     bgr = np.stack([read(os.path.join(out, "dom", "c1", f"{i}.png")) for i in range(3)])
     rgb = bgr[..., ::-1]
     assert rgb[:, 0, 0, 0].tolist() == [100, 100, 160]   # R = raw

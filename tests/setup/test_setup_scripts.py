@@ -74,3 +74,50 @@ def test_every_tool_answers_help_fast(run):
         proc = run(f"setup/{tool}.py", "--help")
         assert proc.returncode == 0 and "usage:" in proc.stdout, tool
         assert time.perf_counter() - start < 1.5, tool  # no heavy imports at module level
+
+
+def test_fluo_real_run_offline_and_idempotent(tmp_path):
+    """The whole non-dry path of setup_Fluo.sh (download → unzip → link → median → flatten) against a fake curl that
+    serves tiny local CTC-style zips; a second run skips every finished step."""
+    import zipfile
+
+    import cv2
+    import numpy as np
+
+    served = tmp_path / "served"
+    for split in ("train", "test"):
+        os.makedirs(served / split)
+        for ds in ("Fluo-C2DL-MSC", "Fluo-N2DH-GOWT1"):
+            with zipfile.ZipFile(served / split / f"{ds}.zip", "w") as z:
+                for seq in ("01", "02"):
+                    for t in range(4):
+                        img = np.full((16, 16), 1000 + 50 * t, np.uint16)
+                        ok, buf = cv2.imencode(".tif", img)
+                        z.writestr(f"{ds}/{seq}/t{t:03d}.tif", buf.tobytes())
+    bin_dir = tmp_path / "bin"
+    os.makedirs(bin_dir)
+    curl = bin_dir / "curl"
+    curl.write_text(f"""#!/bin/bash
+dest=""; url=""
+while [ $# -gt 0 ]; do case "$1" in -o) dest="$2"; shift 2;; -C|--retry|--retry-delay) shift 2;; -*) shift;; *) url="$1"; shift;; esac; done
+case "$url" in *training-datasets*) split=train;; *) split=test;; esac
+echo "$url" >> {tmp_path}/calls
+cp "{served}/$split/$(basename "$url")" "$dest"
+""")
+    curl.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    data_root = tmp_path / "Data"
+    first = subprocess.run(["bash", "setup/setup_Fluo.sh", str(data_root)], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    flat = sorted(os.listdir(data_root / "Fluo_median_flat"))
+    assert flat == sorted(f"{s}-{d}_{q}" for s in ("train", "test") for d in ("Fluo-C2DL-MSC", "Fluo-N2DH-GOWT1")
+                          for q in ("01", "02"))
+    img = cv2.imread(str(data_root / "Fluo_median_flat" / flat[0] / "t003.tif"), cv2.IMREAD_UNCHANGED)
+    assert img.dtype == np.uint8 and img.shape == (16, 16)
+    assert len((tmp_path / "calls").read_text().split()) == 4
+    second = subprocess.run(["bash", "setup/setup_Fluo.sh", str(data_root)], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert len((tmp_path / "calls").read_text().split()) == 4  # nothing downloaded again
+    assert "already extracted" in second.stdout and "0 clip(s) written, 8 already done" in second.stdout
