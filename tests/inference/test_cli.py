@@ -92,3 +92,15 @@ def test_user_errors_are_one_line(run, synthetic_cfc22, tiny_ckpt, tmp_path):
     assert "inside the input" in error_of("--model", tiny_ckpt, "--input_dir", domain,
                                           "--output_dir", os.path.join(domain, "x"))
     assert "--shard" in error_of("--model", tiny_ckpt, *base, "--shard", "3")
+
+
+@pytest.mark.slow
+def test_devices_spreads_clips_over_processes(run, synthetic_cfc22, tiny_ckpt, tmp_path):
+    """--devices 2 on a CPU-only machine: two processes, one clip each, same outputs as one process."""
+    domain = os.path.join(synthetic_cfc22, "frames", "raw", "kenai-val")
+    two, one = str(tmp_path / "two"), str(tmp_path / "one")
+    r = run("denoise.py", "--model", tiny_ckpt, "--input_dir", domain, "--output_dir", two, "--devices", "2", "--quiet")
+    assert r.returncode == 0 and "2 processes" in r.stdout, r.stderr
+    assert run("denoise.py", "--model", tiny_ckpt, "--input_dir", domain, "--output_dir", one, "--quiet").returncode == 0
+    for clip in os.listdir(domain):
+        assert (read_clip_array(os.path.join(two, clip)) == read_clip_array(os.path.join(one, clip))).all()

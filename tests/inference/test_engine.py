@@ -242,3 +242,54 @@ def test_real_sonar_video_and_fluorescence_folder(shared_data, tiny_ckpt, tmp_pa
     denoise_tree(_spec(tiny_ckpt, fluo, out))
     assert _stems(out) == _stems(fluo)
     assert read_clip_array(out).shape == read_clip_array(fluo).shape == (48, 200, 200)
+
+
+@pytest.mark.parametrize("model_type", ["udvd", "unet_tiny_3d"])
+def test_windows_with_future_frames_and_3d_input(model_type):
+    """UDVD reads t-2..t+2 and the 3-D U-Net a 31-frame B×1×H×W×T window (per-window min-max, §2.4): the engine
+    reads ahead far enough and replicates the last frame past the clip end."""
+    import torch
+    import torch.nn.functional as F
+
+    from models import build_model
+
+    torch.manual_seed(0)
+    cfg = dict(model_type=model_type, input_height=16, input_width=16)
+    model = build_model(cfg).eval()
+    frames = np.random.default_rng(1).integers(0, 256, size=(5, 20, 12), dtype=np.uint8)
+    got = dict(Denoiser(model, cfg, (16, 16), batch_size=2).run(iter(frames), 5))
+    x = F.interpolate(torch.from_numpy(frames).float().div(255).unsqueeze(1), size=(16, 16), mode="bilinear",
+                      align_corners=False, antialias=True)
+    for t in (0, 4):
+        if model_type == "udvd":
+            win = torch.cat([x[min(max(t + o, 0), 4)] for o in range(-2, 3)]).unsqueeze(0)
+        else:
+            win = torch.stack([x[min(max(t + o, 0), 4)] for o in range(-15, 16)], dim=-1).unsqueeze(0)
+            win = (win - win.min()) / (win.max() - win.min())
+        with torch.no_grad():
+            y = model(win)
+        y = y.reshape(1, 1, 16, 16)
+        y = F.interpolate(y, size=(20, 12), mode="bicubic", align_corners=False, antialias=True)
+        np.testing.assert_allclose(got[t], y[0, 0].numpy(), atol=1e-5)
+
+
+def test_paper_checkpoint_needs_its_flags_and_gets_the_script_aspect(tmp_path):
+    """A checkpoint written by the paper code records no architecture or resolution (§1.5): the README flags
+    rebuild it; CFC22/POCUS then run at res x res/2 as the paper, CVA/Fluo at res x res (trained square, §9.2)."""
+    import torch
+
+    from inference.engine import load_for_inference
+    from models import build_model
+    from models.checkpoint import save_paper_style_state_dict
+
+    readme = dict(model_type="cnn", resolution_target=1024, fine_layers=True, bottleneck_size=512,
+                  with_skip_connections=True)
+    torch.manual_seed(0)
+    path = str(tmp_path / "paper.ckpt")
+    save_paper_style_state_dict(build_model(readme), path)
+    cfc = load_for_inference(path, readme, "cpu", "fp32", 4, fallback_resolution=1024, aspect=0.5)
+    assert cfc.size == (1024, 512) and cfc.offsets == [0, -1, -2] and cfc.reuse_encoder
+    cva = load_for_inference(path, readme, "cpu", "fp32", 4, fallback_resolution=1024, aspect=1.0)
+    assert cva.size == (1024, 1024)
+    with pytest.raises(UserError, match="does not fit"):
+        load_for_inference(path, {}, "cpu", "fp32", 4)
