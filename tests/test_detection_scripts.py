@@ -22,6 +22,7 @@ def _blocked(self, address):
         raise OSError("network blocked by the test")
     return _connect(self, address)
 socket.socket.connect = _blocked
+open({log!r} + ".loaded", "a").close()
 '''
 
 
@@ -83,6 +84,7 @@ def test_train_offline_writes_best_at_project_name(trained):
     assert trained["train"].returncode == 0, trained["train"].stderr[-2000:]
     assert "building yolov8n.yaml from scratch" in trained["train"].stdout
     assert trained["best"].is_file()
+    assert os.path.exists(str(trained["log"]) + ".loaded")  # the guard was active in the child
     assert not trained["log"].exists() or trained["log"].read_text() == ""  # no connection was attempted
 
 
