@@ -7,6 +7,9 @@ import os
 import tempfile
 from typing import Any, Iterator
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str, suffix: str | None = None) -> Iterator[str]:
@@ -21,6 +24,7 @@ def atomic_path(path: str, suffix: str | None = None) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -67,3 +67,10 @@ def test_decode_once_cache(tmp_path):
     assert len(os.listdir(tmp_path / "cache")) == 1
     cached_clip_array(str(clip), str(tmp_path / "cache"))
     assert len(os.listdir(tmp_path / "cache")) == 1  # reused, not re-decoded
+
+
+def test_atomic_outputs_get_normal_permissions(tmp_path):
+    from common.atomic import write_text
+
+    write_text(str(tmp_path / "a.txt"), "x")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o044  # readable by group/others under the usual umask
