@@ -12,6 +12,7 @@ Heavy imports (cv2, torch, ultralytics) stay inside functions so the scripts' `-
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -391,6 +392,17 @@ def _guard_amp_check(device: str, amp: bool) -> None:
         trainer.check_amp = lambda model: True
 
 
+@contextlib.contextmanager
+def _dataset_errors_as_user_errors():
+    """ultralytics reports a bad data.yaml (missing images folder...) as RuntimeError('Dataset ...'): one line."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if str(exc).startswith("Dataset"):
+            fail(str(exc).splitlines()[0].replace("❌ ", ""))
+        raise
+
+
 def _print_epoch(trainer) -> None:
     """One line per epoch (ultralytics is silenced by YOLO_VERBOSE=0)."""
     if trainer.epoch >= trainer.epochs:  # the final validation of best.pt fires the callback once more
@@ -446,16 +458,18 @@ def train_detector(data: str, epochs: int, batch: int, weights: str, imgsz: int,
         print(f"resuming the interrupted run from {last}")
         model = YOLO(last)
         model.add_callback("on_fit_epoch_end", _print_epoch)
-        model.train(resume=True, data=data, device=device, workers=workers)
+        with _dataset_errors_as_user_errors():
+            model.train(resume=True, data=data, device=device, workers=workers)
         return best
     source, transfer, message = resolve_weights(weights, model_yaml)
     print(message)
     model = _build_yolo(source, transfer)
     model.add_callback("on_fit_epoch_end", _print_epoch)
     hsv_args = {} if hsv else {"hsv_h": 0.0, "hsv_s": 0.0, "hsv_v": 0.0}
-    model.train(data=data, epochs=epochs, batch=batch, imgsz=imgsz, project=os.path.dirname(save_dir),
-                name=os.path.basename(save_dir), exist_ok=True, device=device, workers=workers, seed=seed,
-                deterministic=True, patience=patience, amp=use_amp, plots=plots, verbose=False, **hsv_args)
+    with _dataset_errors_as_user_errors():
+        model.train(data=data, epochs=epochs, batch=batch, imgsz=imgsz, project=os.path.dirname(save_dir),
+                    name=os.path.basename(save_dir), exist_ok=True, device=device, workers=workers, seed=seed,
+                    deterministic=True, patience=patience, amp=use_amp, plots=plots, verbose=False, **hsv_args)
     if not os.path.isfile(best):
         fail(f"training finished without writing {best}")
     return best

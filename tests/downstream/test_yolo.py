@@ -186,3 +186,13 @@ def test_training_imgsz_comes_from_the_weights():
     assert yolo.training_imgsz(Fake()) == 96
     Fake.ckpt = {}
     assert yolo.training_imgsz(Fake(), default=640) == 640
+
+
+def test_train_detector_input_errors_are_user_errors(tmp_path):
+    data = tmp_path / "data.yaml"
+    data.write_text(f"path: {tmp_path}\ntrain: images/train\nval: images/val\nnc: 1\nnames: ['fish']\n")
+    with pytest.raises(UserError, match="nothing to resume"):
+        yolo.train_detector(str(data), 1, 2, "yolov8n.pt", 32, str(tmp_path / "p"), "n", resume=True)
+    with pytest.raises(UserError, match="images not found"):
+        yolo.train_detector(str(data), 1, 2, "yolov8n.pt", 32, str(tmp_path / "p"), "n", device="cpu", workers=0,
+                            threads=1)
