@@ -35,7 +35,7 @@ import numpy as np
 
 from common.atomic import atomic_path
 from common.cli import UserError, check_not_inside, fail
-from dataset.frames import (IMAGE_EXTS, TIFF_EXTS, is_image, is_video, natural_key, read_clip_array, read_frame,
+from dataset.frames import (TIFF_EXTS, is_image, is_video, natural_key, read_clip_array, read_frame,
                             video_fps, write_frame)
 
 NORMALIZE_MODES = ("frame", "clip", "none")
@@ -292,9 +292,6 @@ class Denoiser:
             out_size: tuple[int, int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Yield (t, output) for each target t (default: every frame), ascending. `frames` yields all n frames
         in order (it is read only as far as needed); `out_size` defaults to the frames' own H×W."""
-        import torch
-        import torch.nn.functional as F
-
         targets = sorted(set(range(n) if targets is None else targets))
         if not targets:
             return
@@ -307,53 +304,60 @@ class Denoiser:
 
         it = iter(frames)
         next_idx = 0
-        buf: dict[int, torch.Tensor] = {}    # frame index → 1×1×h×w network-size frame
-        feats: dict[int, list] = {}          # frame index → its encoder outputs (encoder reuse)
+        buf: dict[int, object] = {}    # frame index → 1×1×h×w network-size frame tensor
+        feats: dict[int, list] = {}    # frame index → its encoder outputs (encoder reuse)
+        for b in range(0, len(targets), self.batch_size):
+            batch = targets[b:b + self.batch_size]
+            need = sorted({clamp(t + o) for t in batch for o in self.offsets})
+            fresh: dict[int, np.ndarray] = {}
+            while next_idx <= need[-1]:
+                try:
+                    img = next(it)
+                except StopIteration:
+                    fail(f"clip ended after {next_idx} frames, expected {n}")
+                if out_size is None:
+                    out_size = tuple(img.shape[:2])
+                if next_idx >= need[0]:  # frames before the first target's window are never needed
+                    fresh[next_idx] = img
+                next_idx += 1
+            result = self._infer(fresh, buf, feats, batch, need, clamp, tuple(out_size))
+            if b + self.batch_size < len(targets):  # forget frames no later window needs
+                floor = clamp(targets[b + self.batch_size] + lo_off)
+                for d in (buf, feats):
+                    for i in [i for i in d if i < floor]:
+                        del d[i]
+            for j, t in enumerate(batch):
+                yield t, result[j]
+
+    def _infer(self, fresh: dict, buf: dict, feats: dict, batch: Sequence[int], need: Sequence[int], clamp,
+               out_size: tuple[int, int]) -> np.ndarray:
+        """One batch → B×H×W float32 outputs at `out_size`. Inference mode is entered per batch, so it does not
+        stay switched on in the caller's thread while `run` is suspended at a yield."""
+        import torch
+        import torch.nn.functional as F
+
         with torch.inference_mode():
-            for b in range(0, len(targets), self.batch_size):
-                batch = targets[b:b + self.batch_size]
-                need = sorted({clamp(t + o) for t in batch for o in self.offsets})
-                keep_from = need[0]
-                fresh_idx, fresh = [], []
-                while next_idx <= need[-1]:
-                    try:
-                        img = next(it)
-                    except StopIteration:
-                        fail(f"clip ended after {next_idx} frames, expected {n}")
-                    if out_size is None:
-                        out_size = tuple(img.shape[:2])
-                    if next_idx >= keep_from:  # frames before the window of the first target are never needed
-                        fresh_idx.append(next_idx)
-                        fresh.append(img)
-                    next_idx += 1
-                if fresh:
-                    for i, x in zip(fresh_idx, self._prepare(fresh).split(1)):
-                        buf[i] = x
-                with self._autocast():
-                    if self.reuse_encoder:
-                        missing = [i for i in need if i not in feats]
-                        if missing:
-                            enc = self.model.encode_frame(torch.cat([buf[i] for i in missing]))
-                            for j, i in enumerate(missing):
-                                feats[i] = [f[j:j + 1] for f in enc]
-                        per_frame = [[torch.cat([feats[clamp(t + o)][lvl] for t in batch])
-                                      for lvl in range(len(feats[need[0]]))] for o in self.offsets]
-                        out = self.model.decode_features(per_frame)
-                    else:
-                        out = self.model(self._window_batch(buf, batch, clamp))
-                while out.dim() > 4:
-                    out = out.squeeze(-1)
-                out = out.float()
-                if tuple(out.shape[-2:]) != tuple(out_size):
-                    out = F.interpolate(out, size=tuple(out_size), mode="bicubic", align_corners=False, antialias=True)
-                if b + self.batch_size < len(targets):  # forget frames no later window needs
-                    floor = clamp(targets[b + self.batch_size] + lo_off)
-                    for d in (buf, feats):
-                        for i in [i for i in d if i < floor]:
-                            del d[i]
-                result = out[:, 0].cpu().numpy()
-                for j, t in enumerate(batch):
-                    yield t, result[j]
+            if fresh:
+                for i, x in zip(fresh, self._prepare(list(fresh.values())).split(1)):
+                    buf[i] = x
+            with self._autocast():
+                if self.reuse_encoder:
+                    missing = [i for i in need if i not in feats]
+                    if missing:
+                        enc = self.model.encode_frame(torch.cat([buf[i] for i in missing]))
+                        for j, i in enumerate(missing):
+                            feats[i] = [f[j:j + 1] for f in enc]
+                    per_frame = [[torch.cat([feats[clamp(t + o)][lvl] for t in batch])
+                                  for lvl in range(len(feats[need[0]]))] for o in self.offsets]
+                    out = self.model.decode_features(per_frame)
+                else:
+                    out = self.model(self._window_batch(buf, batch, clamp))
+            while out.dim() > 4:
+                out = out.squeeze(-1)
+            out = out.float()
+            if tuple(out.shape[-2:]) != out_size:
+                out = F.interpolate(out, size=out_size, mode="bicubic", align_corners=False, antialias=True)
+            return out[:, 0].cpu().numpy()
 
 
 # --------------------------------------------------------------------------------------------------------------
