@@ -438,7 +438,10 @@ def train_detector(data: str, epochs: int, batch: int, weights: str, imgsz: int,
     if overwrite:  # ultralytics appends to an existing results.csv: start from an empty folder
         shutil.rmtree(save_dir, ignore_errors=True)
     state = _checkpoint_finished(last)
-    if state and os.path.isfile(best) and not resume:
+    if state and not os.path.isfile(best) and not resume:  # finished, but best.pt was removed: train again
+        shutil.rmtree(save_dir, ignore_errors=True)
+        state = None
+    if state and not resume:
         print(f"already trained: {best} (pass --overwrite to retrain)")
         return best
     if resume and state is None:
