@@ -111,7 +111,7 @@ def find_clips(dataset: str, base_folder: str) -> list[Clip]:
             clips.append(Clip(clip_name, dirpath, frames))
     if not clips:
         raise UserError(f"no {name} frames ({', '.join(layout.exts)}) found under {base_folder}; {layout.hint}")
-    return sorted(clips, key=lambda c: natural_key(c.name))
+    return sorted(clips, key=lambda c: tuple(natural_key(part) for part in c.name.split("/")))
 
 
 def annotation_file(annotations_folder: str, clip_name: str) -> str:

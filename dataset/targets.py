@@ -110,11 +110,12 @@ def bs_local(f: Window, bg: Optional[Tensor]) -> Tensor:
     from dataset.augment import gaussian_blur
 
     stack = torch.stack([f[o] for o in range(-2, 3)])  # 5×B×1×H×W
-    n, b = stack.shape[:2]
+    b = stack.shape[1]
     blurred = gaussian_blur(stack.flatten(0, 1), ksize=5).view_as(stack)
     d = stack - blurred.mean(dim=0, keepdim=True)
-    peak = d.abs().amax(dim=(0, 2, 3, 4)).clamp(min=1e-12).view(1, b, 1, 1, 1)
-    return ((d / peak + 1) / 2)[2]
+    peak = d.abs().amax(dim=(0, 2, 3, 4)).view(1, b, 1, 1, 1)
+    scale = torch.where(peak > 1e-6, 1.0 / peak.clamp(min=1e-6), torch.zeros_like(peak))  # flat stack → 0.5
+    return ((d * scale + 1) / 2)[2]
 
 
 @dataclass(frozen=True)

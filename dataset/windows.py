@@ -41,7 +41,7 @@ def resize_unit(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def _to_unit(arr: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(arr)).float().div_(255.0).unsqueeze(1)
+    return torch.from_numpy(np.array(arr)).float().div_(255.0).unsqueeze(1)
 
 
 def clip_background(frames: np.ndarray) -> np.ndarray:
@@ -53,7 +53,8 @@ def clip_background(frames: np.ndarray) -> np.ndarray:
     for s in range(0, len(frames), RESIZE_CHUNK):
         chunk = torch.from_numpy(np.ascontiguousarray(frames[s:s + RESIZE_CHUNK])).float().unsqueeze(1)
         total += gaussian_blur(chunk, ksize=5)[:, 0].sum(dim=0).double()
-    return (total / len(frames)).clamp(0, 255).to(torch.uint8).numpy()
+    mean = total / len(frames) + 1e-4  # float blur of a constant 10 gives 9.99999; do not truncate that to 9
+    return mean.clamp(0, 255).to(torch.uint8).numpy()
 
 
 @dataclass

@@ -154,16 +154,11 @@ def plot_loss_curve(results_path: str, out_path: str) -> bool:
 
 def train(args: argparse.Namespace) -> Optional[dict]:
     """Train per the flags; returns a summary (best checkpoint and score) on the main process, None elsewhere."""
-    import pytorch_lightning as pl
-
+    from common.cli import require_dir
     from dataset.layouts import get_layout, train_size
     from dataset.targets import get_target
-    from dataset.windows import DenoiseDataModule
     from models import size_multiple
     from models.losses import build_loss, needs_mask
-    from models.module import DenoiserModule, window_offsets
-
-    from common.cli import require_dir
 
     dataset, _ = get_layout(args.dataset)
     require_dir(args.base_folder, "--base_folder")
@@ -184,10 +179,24 @@ def train(args: argparse.Namespace) -> Optional[dict]:
     last = os.path.join(args.results_path, "last.ckpt")
     ckpt_path = _check_resume(args, last, model_config)
     machine = resolve_machine(args)
+
+    import pytorch_lightning as pl
+
+    from dataset.windows import DenoiseDataModule
+    from models.module import DenoiserModule, window_offsets
+
     pl.seed_everything(args.seed, workers=True, verbose=False)
 
-    offsets = window_offsets(model_config, args.target)
-    dm = DenoiseDataModule(dataset, args.base_folder, size, offsets,
+    from dataset.layouts import find_clips
+
+    clips = find_clips(dataset, args.base_folder)
+    # a validation split exists unless disabled or the data is a single 1-frame clip (checked again after decoding)
+    expect_val = args.val_fraction > 0 and (len(clips) >= 2 or len(clips[0].frame_names) != 1)
+    flags = {k: v for k, v in vars(args).items() if k not in RUN_FLAGS and k not in MODEL_FIELDS}
+    flags.update(dataset=dataset, monitor="val_loss" if expect_val else "train_loss", clips=[c.name for c in clips])
+    module = DenoiserModule(model_config=model_config, **flags)  # validates optimizer/scheduler before data prep
+
+    dm = DenoiseDataModule(dataset, args.base_folder, size, window_offsets(model_config, args.target),
                            cache_dir=args.cache_dir or os.path.join(args.results_path, "cache"),
                            batch_size=args.batch_size, num_workers=machine["num_workers"],
                            val_fraction=args.val_fraction, seed=args.seed, with_background=target.needs_background,
@@ -195,10 +204,9 @@ def train(args: argparse.Namespace) -> Optional[dict]:
                            pin_memory=machine["pin_memory"], max_items=10 if args.debug else None)
     dm.prepare_data()
     dm.setup("fit")
-    monitor = "val_loss" if dm.val_set is not None else "train_loss"
-    flags = {k: v for k, v in vars(args).items() if k not in RUN_FLAGS and k not in MODEL_FIELDS}
-    flags.update(dataset=dataset, monitor=monitor, clips=[c.name for c in dm.clips])
-    module = DenoiserModule(model_config=model_config, **flags)
+    if dm.val_set is None:
+        module.hparams.monitor = "train_loss"
+    monitor = module.hparams.monitor
 
     from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 
