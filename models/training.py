@@ -6,13 +6,12 @@ with the fixes of §9.8: best_model.ckpt by a held-out val_loss, `--resume` rest
 from __future__ import annotations
 
 import argparse
-import csv
 import glob
 import importlib.util
 import os
 from typing import Any, Optional
 
-from common.atomic import atomic_path, write_json
+from common.atomic import write_json
 from common.cli import UserError
 
 MODEL_FIELDS = ("model_type", "resolution_target", "fine_layers", "bottleneck_size", "with_skip_connections",
@@ -110,46 +109,16 @@ def _loggers(args: argparse.Namespace) -> list:
     return loggers
 
 
-def read_loss_logs(results_path: str) -> dict[str, list[tuple[float, float]]]:
-    """(x, value) series from every CSV log version: train_loss per step and per epoch, val_loss per epoch."""
-    series: dict[str, dict[float, float]] = {"train_loss_step": {}, "train_loss_epoch": {}, "val_loss": {}}
-    for path in sorted(glob.glob(os.path.join(results_path, "logs", "version_*", "metrics.csv"))):
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                for key, values in series.items():
-                    if row.get(key) not in (None, ""):
-                        x = float(row["step"]) if key == "train_loss_step" else float(row["epoch"])
-                        values[x] = float(row[key])
-    return {k: sorted(v.items()) for k, v in series.items()}
-
-
 def plot_loss_curve(results_path: str, out_path: str) -> bool:
-    """Write the loss-curve PNG (train per step and per epoch, val per epoch); False when nothing was logged."""
-    import matplotlib
+    """Write the per-epoch train/val loss PNG from every CSV log version (a resumed run adds a version)."""
+    from downstream.report import plot_loss, read_loss_curve
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    series = read_loss_logs(results_path)
-    if not any(series.values()):
-        return False
-    fig, (ax_step, ax_epoch) = plt.subplots(1, 2, figsize=(10, 4))
-    if series["train_loss_step"]:
-        ax_step.plot(*zip(*series["train_loss_step"]), lw=0.8, label="train_loss (step)")
-    ax_step.set(xlabel="step", ylabel="loss", title="per step")
-    for key, label in (("train_loss_epoch", "train_loss"), ("val_loss", "val_loss")):
-        if series[key]:
-            ax_epoch.plot(*zip(*series[key]), marker="o", label=label)
-    ax_epoch.set(xlabel="epoch", title="per epoch")
-    for ax in (ax_step, ax_epoch):
-        ax.set_yscale("log")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend()
-    fig.tight_layout()
-    with atomic_path(out_path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    return True
+    merged: dict[str, dict[int, float]] = {}
+    for path in sorted(glob.glob(os.path.join(results_path, "logs", "version_*", "metrics.csv")),
+                       key=lambda p: int(p.split("version_")[-1].split(os.sep)[0])):
+        for name, points in read_loss_curve(path).items():
+            merged.setdefault(name, {}).update(points)
+    return plot_loss({k: sorted(v.items()) for k, v in merged.items()}, out_path)
 
 
 def train(args: argparse.Namespace) -> Optional[dict]:

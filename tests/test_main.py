@@ -119,17 +119,26 @@ def test_help_is_fast(run):
     assert time.time() - start < 5  # a bare interpreter start on this shared machine; no torch import
 
 
+def test_a_bad_flag_is_one_line_on_stderr_and_exit_code_2(run, synthetic_cfc22, tmp_path):
+    proc = run("main.py", "--base_folder", os.path.join(synthetic_cfc22, "frames", "raw_all"),
+               "--results_path", str(tmp_path / "r"), "--target", "gap3")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: unknown --target 'gap3'")
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+
+
 @pytest.mark.parametrize("extra,message", [
-    (["--target", "gap3"], "unknown --target 'gap3'"),
     (["--dataset", "MNIST"], "unknown --dataset 'MNIST'"),
     (["--model_type", "resnet50"], "unknown --model_type 'resnet50'"),
     (["--train_resolution", "60"], "multiples of"),
+    (["--loss", "l1_and_obj"], "needs --annotations_folder"),
+    (["--scheduler", "warmup"], "unknown --scheduler"),
 ])
-def test_bad_flags_are_one_line_errors(run, synthetic_cfc22, tmp_path, extra, message):
-    proc = run("main.py", "--base_folder", os.path.join(synthetic_cfc22, "frames", "raw_all"),
-               "--results_path", str(tmp_path / "r"), *extra)
-    assert proc.returncode == 2 and message in proc.stderr
-    assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+def test_bad_flags_fail_before_any_data_is_prepared(synthetic_cfc22, tmp_path, extra, message):
+    results = tmp_path / "r"
+    with pytest.raises(UserError, match=message):
+        train_inprocess("--base_folder", os.path.join(synthetic_cfc22, "frames", "raw_all"),
+                        "--results_path", str(results), *extra)
+    assert not (results / "cache").exists()
 
 
 def test_missing_folder_and_mixed_frame_sizes_are_one_line_errors(tmp_path):
@@ -147,3 +156,58 @@ def test_a_single_one_frame_clip_still_trains(tmp_path):
     summary = train_inprocess("--base_folder", str(tmp_path / "data"), "--dataset", "custom", "--results_path",
                               str(tmp_path / "r"), *SMALL, "--epochs", "1")
     assert summary["monitor"] == "train_loss" and summary["train_samples"] == 1 and summary["val_samples"] == 0
+
+
+# --- the README's other training commands, verbatim apart from paths and a tiny run (slow: one CPU model each)
+TINY_RUN = ["--epochs", "1", "--train_resolution", "128", "--debug"]
+README = {
+    "CVA": (["--dataset", "CVA", "--epochs", "40", "--batch_size", "8", "--resolution_target", "1024", "--fine_layers",
+             "--bottleneck_size", "512", "--with_skip_connections", "--target", "gap1_inverted_and_curr_frame",
+             "--model_type", "cnn"], lambda root: os.path.join(root, "rawframes")),
+    "POCUS": (["--dataset", "POCUS", "--epochs", "120", "--batch_size", "16", "--resolution_target", "1024",
+               "--fine_layers", "--bottleneck_size", "512", "--with_skip_connections", "--target", "gap1_and_curr_frame",
+               "--model_type", "cnn"], lambda root: os.path.join(root, "pocus_videos_frames")),
+    "Fluo": (["--dataset", "Fluo", "--epochs", "1000", "--batch_size", "8", "--resolution_target", "1024",
+              "--fine_layers", "--bottleneck_size", "512", "--with_skip_connections", "--target", "identity",
+              "--model_type", "cnn"], lambda root: os.path.join(root, "train")),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(README))
+def test_readme_training_commands_run(run, make_synthetic, tmp_path, name):
+    flags, base = README[name]
+    root = make_synthetic({"CVA": "cva", "POCUS": "pocus", "Fluo": "fluo"}[name], frames=8)
+    proc = run("main.py", "--base_folder", base(root), *flags, "--results_path", str(tmp_path / name), *TINY_RUN)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    hp = torch.load(str(tmp_path / name / "best_model.ckpt"), weights_only=True)["hyper_parameters"]
+    square = name in ("CVA", "Fluo")
+    assert (hp["model_config"]["input_height"], hp["model_config"]["input_width"]) == (128, 128 if square else 64)
+
+
+@pytest.mark.slow
+def test_readme_custom_dataset_command_runs(run, make_synthetic, tmp_path):
+    root = make_synthetic("custom", frames=8)
+    flat = str(tmp_path / "dataset_name_flat")
+    prep = run("setup/create_dataset_with_all_frames.py", "--frames_dir", root, "--frames_output_dir", flat,
+               "--exclude", "clean", "annotations_mot", "counts")
+    assert prep.returncode == 0, prep.stderr
+    proc = run("main.py", "--dataset", "custom_dataset", "--base_folder", flat, "--epochs", "100", "--batch_size", "8",
+               "--resolution_target", "1024", "--fine_layers", "--bottleneck_size", "512", "--with_skip_connections",
+               "--target", "gap1_and_curr_frame", "--results_path",
+               str(tmp_path / "custom_dataset_denoised_1024_fine_bnck_512_gap1_and_curr_frame_SKIP"), "--model_type",
+               "cnn", *TINY_RUN)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    hp = torch.load(glob.glob(str(tmp_path / "custom_*" / "best_model.ckpt"))[0], weights_only=True)["hyper_parameters"]
+    assert hp["dataset"] == "custom" and len(hp["clips"]) == 4
+
+
+def test_two_process_ddp_on_cpu_completes_an_epoch(run, synthetic_cfc22, tmp_path):
+    results = str(tmp_path / "ddp")
+    env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(29500 + os.getpid() % 1000), "GLOO_SOCKET_IFNAME": "lo"}
+    proc = run("main.py", "--base_folder", os.path.join(synthetic_cfc22, "frames", "raw_all"), "--results_path",
+               results, *SMALL, "--epochs", "1", "--accelerator", "cpu", "--devices", "2", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("best model:") == 1  # only rank 0 reports
+    ckpt = torch.load(os.path.join(results, "last.ckpt"), weights_only=True)
+    assert ckpt["epoch"] == 0 and ckpt["global_step"] == 5  # each rank ran its 5 batches of the sharded data
