@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from common.cli import UserError
+from dataset.augment import gaussian_blur
 
 Window = Mapping[int, Tensor]
 
@@ -107,8 +108,6 @@ def bs_local(f: Window, bg: Optional[Tensor]) -> Tensor:
     M = temporal mean of the 5×5-Gaussian-blurred frames, D = f - M, D <- (D / max|D| + 1) / 2 with one max per
     sample over the stack, so 0.5 means "equals the local background". A constant stack gives 0.5.
     """
-    from dataset.augment import gaussian_blur
-
     stack = torch.stack([f[o] for o in range(-2, 3)])  # 5×B×1×H×W
     b = stack.shape[1]
     blurred = gaussian_blur(stack.flatten(0, 1), ksize=5).view_as(stack)

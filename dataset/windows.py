@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from common.atomic import atomic_path
+from dataset.augment import gaussian_blur
 from dataset.frames import Clip, cached_clip_array
 
 RESIZE_CHUNK = 64  # frames resized per step while building the cache (bounds memory)
@@ -47,8 +48,6 @@ def _to_unit(arr: np.ndarray) -> torch.Tensor:
 def clip_background(frames: np.ndarray) -> np.ndarray:
     """The clip's global background B at original resolution (reference §2.3): temporal mean of the 5×5
     Gaussian-blurred frames (σ from OpenCV's rule), truncated to uint8 as the paper's cast."""
-    from dataset.augment import gaussian_blur
-
     total = torch.zeros(frames.shape[1:], dtype=torch.float64)
     for s in range(0, len(frames), RESIZE_CHUNK):
         chunk = torch.from_numpy(np.ascontiguousarray(frames[s:s + RESIZE_CHUNK])).float().unsqueeze(1)

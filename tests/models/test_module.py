@@ -87,3 +87,25 @@ def test_bad_optimizer_scheduler_or_target_are_user_errors():
                     (dict(target="gap9"), "--target")):
         with pytest.raises(UserError, match=msg):
             DenoiserModule(config(), **{"target": "identity", **kw})
+
+
+def test_the_3d_unet_reads_a_31_frame_window():
+    module = DenoiserModule(config(model_type="unet_tiny_3d", window_size=31), target="gap1_and_curr_frame")
+    assert module.window_offsets == list(range(-15, 16))
+    module.log = lambda *a, **k: None
+    loss = module.training_step({"window": torch.rand(1, 31, 32, 16)}, 0)
+    assert torch.isfinite(loss)
+
+
+def test_perceptual_loss_with_a_local_vgg19_file(tmp_path):
+    from torchvision.models.vgg import cfgs, make_layers
+
+    path = str(tmp_path / "vgg19.pth")
+    torch.save({f"features.{k}": v for k, v in make_layers(cfgs["E"]).state_dict().items()}, path)
+    loss_fn = build_loss("perceptual", vgg_weights=path)
+    pred = torch.rand(1, 1, 32, 32, requires_grad=True)
+    loss = loss_fn(pred, torch.rand(1, 1, 32, 32), None)
+    loss.backward()
+    assert torch.isfinite(loss) and pred.grad.abs().sum() > 0
+    module = DenoiserModule(config(), target="identity", loss="perceptual", vgg_weights=path)
+    assert not any(k.startswith("loss") for k in module.state_dict())  # VGG stays out of the checkpoint
