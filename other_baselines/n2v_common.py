@@ -106,7 +106,10 @@ def train_n2v(dataset: str, data_dir: str, work_dir: str, epochs: int, patch_siz
         raise UserError(f"CAREamics refused the N2V settings: {' '.join(str(exc).split())}") from exc
     os.makedirs(work_dir, exist_ok=True)
     careamist = CAREamist(config, work_dir=work_dir, enable_progress_bar=progress)
-    careamist.train(train_data=frames, loading=ReadFuncLoading(read_for_n2v))
+    try:
+        careamist.train(train_data=frames, loading=ReadFuncLoading(read_for_n2v))
+    except ValueError as exc:  # CAREamics' own checks on the data (e.g. too few patches for validation)
+        raise UserError(f"N2V training refused the data under {data_dir}: {' '.join(str(exc).split())}") from exc
     checkpoints = [str(p) for p in careamist.get_checkpoints()]
     return {"frames": len(frames), "val_patches": n_val, "checkpoints": checkpoints,
             "checkpoint": best_checkpoint(checkpoints)}

@@ -45,13 +45,24 @@ def grid_starts(length: int, size: int, stride: int) -> list[int]:
     return [i * stride for i in range(n)]
 
 
+def reflect_index(idx: np.ndarray, length: int) -> np.ndarray:
+    """Map indices past the end of an axis of `length` back inside by mirroring (numpy's "reflect": the edge
+    pixel is not repeated), however far they reach."""
+    if length == 1:
+        return np.zeros_like(idx)
+    period = 2 * (length - 1)
+    i = idx % period
+    return np.where(i < length, i, period - i)
+
+
 def crop_reflect(frames: np.ndarray, y: int, x: int, size: int) -> np.ndarray:
-    """`frames[:, y:y+size, x:x+size]`, reflect-padding whatever lies beyond the bottom/right border."""
-    patch = frames[:, y:y + size, x:x + size]
-    ph, pw = size - patch.shape[1], size - patch.shape[2]
-    if ph or pw:
-        patch = np.pad(patch, ((0, 0), (0, ph), (0, pw)), mode="reflect" if min(patch.shape[1:]) > 1 else "edge")
-    return patch
+    """`frames[:, y:y+size, x:x+size]`, the part beyond the bottom/right border mirrored from the frame."""
+    _, h, w = frames.shape
+    if y + size <= h and x + size <= w:
+        return frames[:, y:y + size, x:x + size]
+    ys = reflect_index(np.arange(y, y + size), h)
+    xs = reflect_index(np.arange(x, x + size), w)
+    return frames[:, ys][:, :, xs]
 
 
 @dataclass
@@ -183,7 +194,7 @@ def train_udvd(data_path: str, checkpoint_dir: str, dataset: str = "CFC22", batc
     module = UDVDModule(config, target=CENTRE_TARGET, dataset=dataset, lr=lr, data_path=os.path.abspath(data_path),
                         batch_size=batch_size, image_size=image_size, stride=stride, n_frames=5,
                         num_epochs=num_epochs, seed=seed, patches=len(data), clips=len(clips))
-    logger = CSVLogger(checkpoint_dir, name="logs", version="")
+    logger = CSVLogger(checkpoint_dir, name="logs")  # a resumed run logs into the next version_<n>
     trainer = pl.Trainer(max_epochs=num_epochs, accelerator="auto", devices=1, callbacks=callbacks, logger=logger,
                          limit_train_batches=limit_batches or 1.0, enable_progress_bar=progress,
                          enable_model_summary=False, num_sanity_val_steps=0, deterministic=False)
@@ -194,11 +205,14 @@ def train_udvd(data_path: str, checkpoint_dir: str, dataset: str = "CFC22", batc
 
 
 def read_epoch_losses(checkpoint_dir: str) -> list[float]:
-    """The per-epoch training losses from the CSV log (resumed runs append to the same file)."""
+    """The per-epoch training losses from the CSV logs of every (resumed) run, in epoch order."""
     import csv
 
-    path = os.path.join(checkpoint_dir, "logs", "metrics.csv")
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return [float(r["train_loss"]) for r in csv.DictReader(f) if r.get("train_loss")]
+    from dataset.frames import natural_key
+
+    by_epoch: dict[int, float] = {}
+    for path in sorted(glob.glob(os.path.join(checkpoint_dir, "logs", "version_*", "metrics.csv")),
+                       key=lambda p: natural_key(os.path.basename(os.path.dirname(p)))):
+        with open(path, newline="") as f:
+            by_epoch.update({int(r["epoch"]): float(r["train_loss"]) for r in csv.DictReader(f) if r.get("train_loss")})
+    return [by_epoch[e] for e in sorted(by_epoch)]
