@@ -45,18 +45,18 @@ DEVICE=cpu
 case "$PRESET" in
     default)
         CLIPS=3; FRAMES=80; HEIGHT=192; WIDTH=96; FISH=3
-        SAVED_EPOCHS=6; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
-        SAVED_SIZE="--input_size 192x128"
+        SAVED_EPOCHS=3; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
+        SAVED_SIZE="--train_resolution 128 --limit_train_batches 30"
         YOLO_EPOCHS=30; YOLO_IMG=192; YOLO_BATCH=16; YOLO_MODEL=yolov8n.yaml ;;
     quick)
         CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2
         SAVED_EPOCHS=1; SAVED_BATCH=4; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections"
-        SAVED_SIZE="--input_size 128x64"
+        SAVED_SIZE="--train_resolution 128 --limit_train_batches 3"
         YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml ;;
     gpu)
         CLIPS=10; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; DEVICE=0
         SAVED_EPOCHS=20; SAVED_BATCH=16; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections"
-        SAVED_SIZE="--input_size 512x256"
+        SAVED_SIZE="--train_resolution 512"
         YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml ;;
 esac
 RUN="${RUN:-$PRESET}"
@@ -100,7 +100,7 @@ CKPT_DIR="$OUT/checkpoints/saved"
 step train_saved "$PY" main.py --base_folder "$DATA/frames/raw_all" --annotations_folder "$DATA/annotations_mot_all" \
     --epochs "$SAVED_EPOCHS" --batch_size "$SAVED_BATCH" $SAVED_ARCH $SAVED_SIZE --target "gap1_and_curr_frame" \
     --results_path "$CKPT_DIR" --model_type "cnn" --optimizer "adamw" --scheduler "plateau" --factor 0.1 --patience 2 \
-    --seed 0 --no_logging
+    --seed 0
 
 # 3. SAVeD inference on every domain (README: denoise.py)
 for d in "${DOMAINS[@]}"; do

@@ -31,7 +31,7 @@ if [ "${EPOCHS_SCALE:-tiny}" = full ]; then
     SIZE=(); E_CFC=20; E_BUV=40; E_POCUS=120; E_FLUO=1000; B=16; LIMIT=()
 else
     ARCH=(--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections)
-    SIZE=(--input_size 128x64); E_CFC=1; E_BUV=1; E_POCUS=1; E_FLUO=1; B=4; LIMIT=(--limit_train_batches 4)
+    SIZE=(--train_resolution 128); E_CFC=1; E_BUV=1; E_POCUS=1; E_FLUO=1; B=4; LIMIT=(--limit_train_batches 4)
 fi
 
 # With no data root given, make a tiny synthetic dataset in that layout (the tiny default).

@@ -62,6 +62,20 @@ def ssim(a: np.ndarray, b: np.ndarray, sigma: float = 1.5) -> float:
     return float(s.mean())
 
 
+def fit_to(img: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Least-squares gain and offset mapping `img` onto `ref`, clipped to 0..255.
+
+    Denoiser outputs (SAVeD's, like the paper's) are min-max stretched per frame, so their intensity scale is
+    arbitrary; PSNR/SSIM are computed after this fit, for every row alike, so they measure structure, not scale.
+    """
+    x = img.astype(np.float64).ravel()
+    y = ref.astype(np.float64).ravel()
+    var = x.var()
+    gain = ((x - x.mean()) * (y - y.mean())).mean() / var if var > 0 else 0.0
+    out = gain * (img.astype(np.float64) - x.mean()) + y.mean()
+    return np.clip(out, 0, 255)
+
+
 def image_quality(frames_root: str, clean_root: str, domains: list[str], channel: int | None = None,
                   max_frames_per_clip: int | None = None) -> dict[str, float]:
     """Mean PSNR and SSIM of an image tree against the synthetic clean frames (same clip and frame names).
@@ -95,6 +109,7 @@ def image_quality(frames_root: str, clean_root: str, domains: list[str], channel
                     continue
                 if img.shape != clean.shape:
                     img = cv2.resize(img, (clean.shape[1], clean.shape[0]), interpolation=cv2.INTER_AREA)
+                img = fit_to(img, clean)
                 ps.append(min(psnr(img, clean), 100.0))
                 ss.append(ssim(img, clean))
     if not ps:
@@ -272,8 +287,9 @@ def write_report(run_dir: str, rows: list[Row], info: dict, figures: dict[str, s
     for title, rel in figures.items():
         lines += [f"## {title}", "", f"![{title}]({rel})", ""]
     lines += ["## Metric definitions", "",
-              "PSNR/SSIM: the frame shown to the detector's first denoised channel vs the synthetic clean frame "
-              "(raw: the noisy frame). mAP50 and mAP50-95: every frame of every test clip (COCO-style, torchmetrics). "
+              "PSNR/SSIM: the denoiser's output (raw: the noisy frame) vs the synthetic clean frame, after a per-frame "
+              "least-squares gain/offset fit (denoised outputs are min-max stretched, so their scale is arbitrary). "
+              "Baseline++ is not a denoised image and has none. mAP50 and mAP50-95: every frame of every test clip (COCO-style, torchmetrics). "
               "HOTA, MOTA, IDF1: TrackEval combined over the test clips at IoU 0.5. nMAE: "
               "Σ|Δleft|+|Δright| / Σ(gt left+right) by the CFC counting rule. Times: wall-clock seconds on this machine.",
               ""]

@@ -31,7 +31,20 @@ def test_image_quality_reads_trees(tmp_path):
     noisy[:, :4] = 110
     write_frame(str(tmp_path / "den/d/c/0.png"), noisy)
     q = image_quality(str(tmp_path / "den"), str(tmp_path / "clean"), ["d"])
-    assert q["psnr"] == pytest.approx(10 * math.log10(255 ** 2 / 50))
+    # the gain/offset fit maps the half-10/half-0 offset onto the constant clean frame exactly
+    assert q["psnr"] == pytest.approx(100.0)
+    ramp = np.tile(np.arange(0, 80, 10, dtype=np.uint8), (8, 1))
+    write_frame(str(tmp_path / "clean/d/c/0.png"), ramp)
+    write_frame(str(tmp_path / "den/d/c/0.png"), (ramp * 2 + 7).astype(np.uint8))  # same structure, other scale
+    assert image_quality(str(tmp_path / "den"), str(tmp_path / "clean"), ["d"])["psnr"] == pytest.approx(100.0)
+
+
+def test_fit_to_is_least_squares():
+    from downstream.report import fit_to
+
+    ref = np.array([[0, 50], [100, 150]], np.uint8)
+    assert np.allclose(fit_to(ref // 2, ref), ref, atol=1)
+    assert np.allclose(fit_to(np.full((2, 2), 9, np.uint8), ref), ref.mean())
 
 
 def test_table_validation_and_files(tmp_path):
