@@ -222,10 +222,18 @@ def resolve_device(spec: str = "auto"):
     fail(f"--device must be auto, cpu, cuda or cuda:<i>, got {spec!r}")
 
 
-def network_size(config: dict, fallback_resolution: int | None = None, aspect: float = 0.5) -> tuple[int, int]:
+# Networks trained on patches that run on each frame at its own size (UDVD, as its paper's inference does).
+NATIVE_SIZE_MODELS = ("udvd",)
+
+
+def network_size(config: dict, fallback_resolution: int | None = None, aspect: float = 0.5
+                 ) -> tuple[int, int] | None:
     """The H×W the network sees: the checkpoint's training resolution (fixes §9.2); for a paper checkpoint, which
-    does not record it, `(res, res*aspect)` from `--resolution_size` (the paper used res × res/2 everywhere)."""
+    does not record it, `(res, res*aspect)` from `--resolution_size` (the paper used res × res/2 everywhere);
+    None (each frame's own size) for patch-trained networks without a training resolution."""
     h, w = config.get("input_height"), config.get("input_width")
+    if not (h and w) and config.get("model_type") in NATIVE_SIZE_MODELS:
+        return None
     if h and w:
         return int(h), int(w)
     res = int(fallback_resolution or config.get("resolution_target") or 512)
@@ -239,7 +247,7 @@ class Denoiser:
     and yields (frame index, float32 output at the original frame size).
     """
 
-    def __init__(self, model, config: dict, size: tuple[int, int], device="cpu", precision: str = "fp32",
+    def __init__(self, model, config: dict, size: tuple[int, int] | None, device="cpu", precision: str = "fp32",
                  batch_size: int = 8, reuse_encoder: bool = True):
         import torch
 
@@ -252,7 +260,7 @@ class Denoiser:
         self.device = torch.device(device) if not isinstance(device, torch.device) else device
         self.model = model.to(self.device).eval()
         self.config = dict(config)
-        self.size = (int(size[0]), int(size[1]))
+        self.size = None if size is None else (int(size[0]), int(size[1]))
         self.precision = precision
         self.batch_size = int(batch_size)
         self.offsets = [int(o) for o in input_offsets(config)]
@@ -273,7 +281,7 @@ class Denoiser:
         import torch.nn.functional as F
 
         x = torch.from_numpy(np.stack(imgs)).to(self.device).unsqueeze(1).float().div_(255.0)
-        if tuple(x.shape[-2:]) != self.size:
+        if self.size is not None and tuple(x.shape[-2:]) != self.size:
             x = F.interpolate(x, size=self.size, mode="bilinear", align_corners=False, antialias=True)
         return x
 
