@@ -7,6 +7,7 @@
 #   bash demo.sh --gpu        # bigger benchmark and budgets for a GPU machine
 #   bash demo.sh --baselines  # also the median / mean / Gaussian rows (and UDVD, N2V when installed)
 #   bash demo.sh --run NAME   # results in results/NAME (default: the preset name)
+#   bash demo.sh --out DIR    # results in DIR instead
 #
 # Every stage is a README command run as a user would (a subprocess of the script, not a private shortcut):
 # generate data -> main.py -> denoise.py -> background_subtract_frames.py -> add_denoised_to_raw_2_ch.py ->
@@ -19,14 +20,16 @@ cd "$ROOT"
 
 PRESET=default
 RUN=""
+OUT=""
 BASELINES=0
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) PRESET=quick ;;
         --gpu) PRESET=gpu ;;
         --baselines) BASELINES=1 ;;
         --run) RUN="$2"; shift ;;
+        --out) OUT="$2"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option $1 (see bash demo.sh --help)" >&2; exit 2 ;;
     esac
@@ -44,23 +47,23 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 DEVICE=cpu
 case "$PRESET" in
     default)
-        CLIPS=3; FRAMES=80; HEIGHT=192; WIDTH=96; FISH=3
-        SAVED_EPOCHS=3; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
-        SAVED_SIZE="--train_resolution 128 --limit_train_batches 30"
-        YOLO_EPOCHS=30; YOLO_IMG=192; YOLO_BATCH=16; YOLO_MODEL=yolov8n.yaml ;;
+        CLIPS="3 elwha=8"; FRAMES=80; HEIGHT=192; WIDTH=96; FISH=3
+        SAVED_EPOCHS=8; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
+        SAVED_SIZE="--train_resolution 128 --limit_train_batches 40"
+        YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml ;;
     quick)
         CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2
         SAVED_EPOCHS=1; SAVED_BATCH=4; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections"
         SAVED_SIZE="--train_resolution 128 --limit_train_batches 3"
         YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml ;;
     gpu)
-        CLIPS=10; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; DEVICE=0
+        CLIPS="10 elwha=20"; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; DEVICE=0
         SAVED_EPOCHS=20; SAVED_BATCH=16; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections"
         SAVED_SIZE="--train_resolution 512"
         YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml ;;
 esac
 RUN="${RUN:-$PRESET}"
-OUT="results/$RUN"
+OUT="${OUT:-results/$RUN}"
 DATA="$OUT/data"
 DOMAINS=(kenai-train kenai-val elwha)
 EVAL_DOMAINS=(kenai-val elwha)     # the detector trains on kenai-train; elwha is the test domain of the table
@@ -92,7 +95,7 @@ echo "SAVeD demo: preset '$PRESET', results in $OUT"
 T_START=$SECONDS
 
 # 1. data
-step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --clips-per-domain "$CLIPS" --frames "$FRAMES" \
+step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --clips-per-domain $CLIPS --frames "$FRAMES" \
     --height "$HEIGHT" --width "$WIDTH" --fish-per-clip "$FISH" --quiet --overwrite --preview "$OUT/synthetic_preview.png"
 
 # 2. SAVeD training (README: CFC22 training command, smaller budget)
@@ -104,7 +107,7 @@ step train_saved "$PY" main.py --base_folder "$DATA/frames/raw_all" --annotation
 
 # 3. SAVeD inference on every domain (README: denoise.py)
 for d in "${DOMAINS[@]}"; do
-    step "denoise_$d" "$PY" denoise.py --model "$CKPT_DIR/best_model.ckpt" --input_dir "$DATA/frames/raw/$d" \
+    step "denoise_saved_$d" "$PY" denoise.py --model "$CKPT_DIR/best_model.ckpt" --input_dir "$DATA/frames/raw/$d" \
         --output_dir "$OUT/frames/saved/$d" --batch_size 8
 done
 
@@ -119,17 +122,43 @@ step baseline_pp "$PY" setup/make_baseline_plus_plus.py --frames-dir "$DATA/fram
 KINDS=(raw Baseline++ SAVeD)
 declare -A FRAMES_OF=([raw]="$DATA/frames/raw" [Baseline++]="$OUT/frames/baseline_pp" [SAVeD]="$OUT/frames/saved_2ch")
 
-# 4b. optional classical baselines (median / mean / Gaussian), merged the same way as SAVeD
+# 4b. optional baseline denoisers, each merged the same way as SAVeD: median / mean / Gaussian (classical filters),
+#     UDVD (our PyTorch implementation) and Noise2Void (CAREamics, only when .venv-n2v exists: bash setup/setup_n2v.sh)
+merge_kind() {  # kind denoised_root
+    for d in "${DOMAINS[@]}"; do
+        step "merge_${1}_$d" "$PY" setup/add_denoised_to_raw_2_ch.py --denoised_imgs "$2/$d" \
+            --raw_imgs "$OUT/frames/raw_bs/$d" --added_imgs "$OUT/frames/${1}_2ch/$d"
+    done
+    KINDS+=("$1"); FRAMES_OF[$1]="$OUT/frames/${1}_2ch"
+}
 if [ "$BASELINES" = 1 ]; then
     for f in median mean gaussian; do
         step "filter_$f" "$PY" setup/classical_filter_frames.py --filter-type "$f" --input-dir "$DATA/frames/raw" \
             --output-dir "$OUT/frames/$f"
-        for d in "${DOMAINS[@]}"; do
-            step "merge_${f}_$d" "$PY" setup/add_denoised_to_raw_2_ch.py --denoised_imgs "$OUT/frames/$f/$d" \
-                --raw_imgs "$OUT/frames/raw_bs/$d" --added_imgs "$OUT/frames/${f}_2ch/$d"
-        done
-        KINDS+=("$f"); FRAMES_OF[$f]="$OUT/frames/${f}_2ch"
+        merge_kind "$f" "$OUT/frames/$f"
     done
+    step train_udvd "$PY" other_baselines/udvd_train.py --data-path "$DATA/frames/raw_all" --dataset CFC22 \
+        --checkpoint-dir "$OUT/checkpoints/udvd" --batch-size 16 --image-size 64 --stride 32 --num-epochs "$SAVED_EPOCHS" \
+        --limit-batches 30 --seed 0 --no-progress
+    for d in "${DOMAINS[@]}"; do
+        step "denoise_udvd_$d" "$PY" denoise.py --model "$OUT/checkpoints/udvd/best_model.ckpt" \
+            --input_dir "$DATA/frames/raw/$d" --output_dir "$OUT/frames/udvd/$d" --batch_size 8
+    done
+    merge_kind UDVD "$OUT/frames/udvd"
+    N2V_PY="$ROOT/.venv-n2v/bin/python"
+    if [ -x "$N2V_PY" ]; then
+        step train_n2v "$N2V_PY" other_baselines/n2v_cfc22.py --data_dir "$DATA/frames/raw" --work_dir "$OUT/checkpoints/n2v" \
+            --epochs "$SAVED_EPOCHS" --patch_size 64 --num_steps 30 --seed 0 --no_progress
+        N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | grep -v 'last.ckpt$' | tail -n 1)"
+        [ -n "$N2V_CKPT" ] || N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | tail -n 1)"
+        for d in "${DOMAINS[@]}"; do
+            step "denoise_n2v_$d" "$N2V_PY" other_baselines/n2v_predict_cfc22.py --model "$N2V_CKPT" \
+                --input_dir "$DATA/frames/raw/$d" --output_dir "$OUT/frames/n2v/$d" --tile_size 64 --no_progress
+        done
+        merge_kind N2V "$OUT/frames/n2v"
+    else
+        echo "[skip] N2V: .venv-n2v not installed (bash setup/setup_n2v.sh, ~2 min and 5.5 GB)"
+    fi
 fi
 
 # 5. one detector per input kind, then detection, tracking and counting on the evaluation domains (README loop)
@@ -139,7 +168,8 @@ for kind in "${KINDS[@]}"; do
     FR="${FRAMES_OF[$kind]}"
     YOLO_DIR="$OUT/yolo/$key"
     RESULTS_DIR="$OUT/downstream/$key"
-    step "yolo_convert_$key" "$PY" setup/convert_mot_to_yolo.py --mot-dir "$GTDIR" --frames-dir "$FR" --output-dir "$YOLO_DIR"
+    step "yolo_convert_$key" "$PY" setup/convert_mot_to_yolo.py --mot-dir "$GTDIR" --frames-dir "$FR" --output-dir "$YOLO_DIR" \
+        --empty-frame-fraction 0.25 --quiet
     step "train_detector_$key" "$PY" train_detector.py --data "$YOLO_DIR/data.yaml" --epochs "$YOLO_EPOCHS" \
         --batch-size "$YOLO_BATCH" --weights "${YOLO_MODEL%.yaml}.pt" --img-size "$YOLO_IMG" --project "$OUT/yolo_train" \
         --name "$key" --device "$DEVICE" --seed 0
@@ -149,7 +179,8 @@ for kind in "${KINDS[@]}"; do
         step "eval_det_${key}_$d" "$PY" eval_detector_tm.py --dataset "$d" --det_model "$W" --input_dir "$FR" --output_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
         step "track_${key}_$d" "$PY" track.py --dataset "$d" --frames_dir "$FR" --detections_dir "$RESULTS_DIR"
         step "track_eval_${key}_$d" "$PY" track_eval.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" --annos_root "$GTDIR"
-        step "count_${key}_$d" "$PY" count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR"
+        step "count_${key}_$d" "$PY" count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" \
+            --metadata "$DATA/annotations/$d.json"
         step "eval_count_${key}_$d" "$PY" eval_count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
     done
 done

@@ -29,9 +29,11 @@ run() {
 if [ "${EPOCHS_SCALE:-tiny}" = full ]; then
     ARCH=(--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections)
     SIZE=(); E_CFC=20; E_BUV=40; E_POCUS=120; E_FLUO=1000; B=16; LIMIT=()
+    UDVD=(--batch-size 140 --image-size 128 --stride 64 --num-epochs 10); N2V=(--epochs 20)
 else
     ARCH=(--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections)
     SIZE=(--train_resolution 128); E_CFC=1; E_BUV=1; E_POCUS=1; E_FLUO=1; B=4; LIMIT=(--limit_train_batches 4)
+    UDVD=(--batch-size 8 --image-size 64 --stride 32 --num-epochs 1 --limit-batches 4); N2V=(--epochs 1 --patch_size 64 --num_steps 4)
 fi
 
 # With no data root given, make a tiny synthetic dataset in that layout (the tiny default).
@@ -72,6 +74,26 @@ CFC22)
     run "$PY" setup/background_subtract_frames.py --frames-dir "$R/frames/raw" --output-dir "$OUT/frames/raw_bs"
     merge_domains "$OUT/frames/$NAME" "$OUT/frames/raw_bs" "$OUT/frames/frames_with_denoised" kenai-train kenai-val elwha
     classical CFC22 "$R/frames/raw" "$OUT/frames/cfc22"
+    if [ "$BASELINES" = 1 ]; then  # the learned baselines: UDVD (ours, PyTorch) and N2V (CAREamics, own venv)
+        run "$PY" other_baselines/udvd_train.py --data-path "$R/frames/raw_all" --dataset CFC22 \
+            --checkpoint-dir "$OUT/checkpoints/udvd_cfc22" --model blind-video-net-4 --n-frames 5 --lr 1e-4 "${UDVD[@]}"
+        for d in kenai-train kenai-val elwha; do
+            run "$PY" denoise.py --model "$OUT/checkpoints/udvd_cfc22/best_model.ckpt" --input_dir "$R/frames/raw/$d" \
+                --output_dir "$OUT/frames/cfc22_udvd/$d"
+        done
+        if [ -x "$ROOT/.venv-n2v/bin/python" ]; then
+            run "$ROOT/.venv-n2v/bin/python" other_baselines/n2v_cfc22.py --data_dir "$R/frames/raw" \
+                --work_dir "$OUT/checkpoints/n2v_cfc22" "${N2V[@]}"
+            ck="$(find "$OUT/checkpoints/n2v_cfc22" -name '*.ckpt' 2>/dev/null | sort | grep -v 'last.ckpt$' | tail -n 1 || true)"
+            [ -n "$ck" ] || ck="$(find "$OUT/checkpoints/n2v_cfc22" -name '*.ckpt' 2>/dev/null | sort | tail -n 1 || true)"
+            for d in kenai-train kenai-val elwha; do
+                run "$ROOT/.venv-n2v/bin/python" other_baselines/n2v_predict_cfc22.py --model "${ck:-<n2v checkpoint>}" \
+                    --input_dir "$R/frames/raw/$d" --output_dir "$OUT/frames/cfc22_n2v/$d"
+            done
+        else
+            echo "skip N2V: .venv-n2v not installed (bash setup/setup_n2v.sh)"
+        fi
+    fi
     ;;
 BUV)
     R="${BUV_ROOT:-$OUT/data/buv}"

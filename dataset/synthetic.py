@@ -255,14 +255,16 @@ def _link(target: str, link: str) -> None:
 
 
 def generate(out: str, layout: str = "cfc22", seed: int = 0, domains: tuple[str, ...] | list[str] | None = None,
-             clips_per_domain: int = 3, frames: int = 80, height: int = 192, width: int = 96, noise: float = 1.0,
+             clips_per_domain: int | dict[str, int] = 3, frames: int = 80, height: int = 192, width: int = 96, noise: float = 1.0,
              fish_per_clip: int = 3, fps: float = 10.0, overwrite: bool = False, progress: bool = True) -> dict:
     """Write a synthetic dataset in `layout` under `out`; return its summary (also saved as summary.json)."""
     if layout not in LAYOUTS:
         fail(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
-    if frames < 3 or height < 16 or width < 16 or clips_per_domain < 1 or fish_per_clip < 0 or noise < 0:
-        fail("need --frames >= 3, --height/--width >= 16, --clips-per-domain >= 1, --fish-per-clip >= 0, --noise >= 0")
     domains = tuple(domains) if domains else DEFAULT_DOMAINS[layout]
+    n_clips = {d: int(clips_per_domain.get(d, clips_per_domain.get("*", 3))) if isinstance(clips_per_domain, dict)
+               else int(clips_per_domain) for d in domains}
+    if frames < 3 or height < 16 or width < 16 or min(n_clips.values()) < 1 or fish_per_clip < 0 or noise < 0:
+        fail("need --frames >= 3, --height/--width >= 16, --clips-per-domain >= 1, --fish-per-clip >= 0, --noise >= 0")
     if os.path.isdir(out) and any(os.scandir(out)):
         if not overwrite:
             fail(f"output folder is not empty: {out} (use --overwrite to replace the synthetic data in it)")
@@ -279,7 +281,7 @@ def generate(out: str, layout: str = "cfc22", seed: int = 0, domains: tuple[str,
     from downstream.counting import count_crossings
     from downstream.mot import write_mot
 
-    jobs = [(di, d, ci) for di, d in enumerate(domains) for ci in range(clips_per_domain)]
+    jobs = [(di, d, ci) for di, d in enumerate(domains) for ci in range(n_clips[d])]
     summary = {"layout": layout, "seed": seed, "domains": {}, "noise": noise, "height": height, "width": width}
     psnrs = []
     meta: dict[str, list] = {d: [] for d in domains}

@@ -355,7 +355,7 @@ def collect_row(run_dir: str, kind: str, test_domain: str) -> Row:
     t_train = (step_seconds(run_dir, den) or 0.0) if den else 0.0
     t_train += step_seconds(run_dir, f"train_detector_{key}") or 0.0
     m["train_s"] = t_train
-    infer = {"SAVeD": "denoise_", "Baseline++": "baseline_pp", "median": "filter_median", "mean": "filter_mean",
+    infer = {"SAVeD": "denoise_saved_", "Baseline++": "baseline_pp", "median": "filter_median", "mean": "filter_mean",
              "gaussian": "filter_gaussian", "UDVD": "denoise_udvd", "N2V": "denoise_n2v"}.get(kind)
     t_inf = (step_seconds(run_dir, infer) or 0.0) if infer else 0.0
     t_inf += step_seconds(run_dir, f"detect_{key}_") or 0.0

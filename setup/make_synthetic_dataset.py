@@ -29,7 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="random seed; the same arguments give the same bytes")
     p.add_argument("--domains", nargs="+", default=None,
                    help="domain names (default per layout; cfc22: kenai-train kenai-val elwha)")
-    p.add_argument("--clips-per-domain", type=int, default=3, help="clips in each domain")
+    p.add_argument("--clips-per-domain", nargs="+", default=["3"], metavar="N|DOMAIN=N",
+                   help="clips in each domain; DOMAIN=N sets one domain (e.g. `3 elwha=8`: 8 test clips, 3 elsewhere)")
     p.add_argument("--frames", type=int, default=80, help="frames per clip")
     p.add_argument("--height", type=int, default=192, help="frame height in pixels (the sonar's range axis)")
     p.add_argument("--width", type=int, default=96, help="frame width in pixels (across beams; fish cross it)")
@@ -45,9 +46,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main() -> int:
     a = parse_args()
+    from common.cli import fail
     from dataset.synthetic import format_summary, generate
 
-    summary = generate(a.out, layout=a.layout, seed=a.seed, domains=a.domains, clips_per_domain=a.clips_per_domain,
+    clips: dict[str, int] = {}
+    for item in a.clips_per_domain:
+        key, _, value = item.rpartition("=")
+        try:
+            clips[key or "*"] = int(value)
+        except ValueError:
+            fail(f"--clips-per-domain takes N or DOMAIN=N, got {item!r}")
+
+    summary = generate(a.out, layout=a.layout, seed=a.seed, domains=a.domains, clips_per_domain=clips,
                        frames=a.frames, height=a.height, width=a.width, noise=a.noise, fish_per_clip=a.fish_per_clip,
                        fps=a.fps, overwrite=a.overwrite, progress=not a.quiet)
     print(f"synthetic benchmark ({a.layout} layout) written to {a.out}")

@@ -142,3 +142,13 @@ def test_cli_prints_summary(tmp_path, run):
     assert read_frame(str(tmp_path / "p.png")).shape == (128, 192)  # three panels, scaled x2
     r2 = run("setup/make_synthetic_dataset.py", "--out", str(out), "--quiet")
     assert r2.returncode == 2 and r2.stderr.startswith("error:") and "Traceback" not in r2.stderr
+
+
+def test_clips_per_domain_override(tmp_path, run):
+    out = tmp_path / "syn"
+    r = run("setup/make_synthetic_dataset.py", "--out", str(out), "--clips-per-domain", "1", "elwha=3", "--frames", "5",
+            "--height", "64", "--width", "32", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert len(os.listdir(out / "frames/raw/elwha")) == 3 and len(os.listdir(out / "frames/raw/kenai-val")) == 1
+    bad = run("setup/make_synthetic_dataset.py", "--out", str(tmp_path / "b"), "--clips-per-domain", "elwha=x")
+    assert bad.returncode == 2 and "DOMAIN=N" in bad.stderr
