@@ -13,6 +13,7 @@ forward and for the reuse path, and the achieved GFLOP/s. Figures only; nothing 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import time
@@ -34,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--demo_resolution", type=int, default=256, help="demo network input is res x res/2 (multiple of 128)")
     p.add_argument("--frame_size", default=None,
                    help="HxW of the synthetic input frames (default: the network size, so no resizing is timed)")
-    p.add_argument("--batch_size", type=int, default=8, help="engine batch size")
+    p.add_argument("--batch_size", type=int, default=0, help="engine batch size (0 = auto, as denoise.py)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:<i>")
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32", help="engine autocast precision")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -111,7 +112,9 @@ def bench_config(name: str, size: tuple[int, int], n: int, args, device) -> dict
     g_enc = count_gflop(model.encode_frame, x1)
     g_reuse = g_plain - 2 * g_enc  # one encoding per frame instead of three
 
-    denoiser = Denoiser(model, cfg, size, device=device, precision=args.precision, batch_size=args.batch_size)
+    # the engine gets its own copy: it switches the network to channels_last, the paper's loop keeps NCHW
+    denoiser = Denoiser(copy.deepcopy(model), cfg, size, device=device, precision=args.precision,
+                        batch_size=args.batch_size)
     plain_loop(model, frames[:1], size, device)  # warm-up (allocator, oneDNN kernels)
     engine_path(denoiser, frames[:1])
     t_plain, ref = timed(plain_loop, model, frames, size, device)
@@ -119,7 +122,7 @@ def bench_config(name: str, size: tuple[int, int], n: int, args, device) -> dict
     diff = max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(ref, ours)) if args.precision == "fp32" else None
     fps_plain, fps_engine = n / t_plain, n / t_engine
     return {"config": name, "size": size, "frames": n, "fps_plain": fps_plain, "fps_engine": fps_engine,
-            "ratio": fps_engine / fps_plain, "gflop_plain": g_plain, "gflop_reuse": g_reuse,
+            "ratio": fps_engine / fps_plain, "batch": denoiser.batch_size, "gflop_plain": g_plain, "gflop_reuse": g_reuse,
             "gflops_plain": g_plain * fps_plain, "gflops_engine": g_reuse * fps_engine, "max_uint8_diff": diff}
 
 
@@ -141,11 +144,11 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     print(f"device {device}, {torch.get_num_threads()} CPU threads, precision {args.precision}, "
-          f"engine batch {args.batch_size}; README network (cnn 1024 fine, bottleneck 512, skips)")
+          f"engine batch {args.batch_size or 'auto'}; README network (cnn 1024 fine, bottleneck 512, skips)")
     for c in wanted:
         size, n = plans[c]
         r = bench_config(c, size, n, args, device)
-        print(f"{c:5s} {size[0]}x{size[1]} x{n} frames: plain loop {r['fps_plain']:.2f} frames/s, "
+        print(f"{c:5s} {size[0]}x{size[1]} x{n} frames (engine batch {r['batch']}): plain loop {r['fps_plain']:.2f} frames/s, "
               f"engine {r['fps_engine']:.2f} frames/s, ratio {r['ratio']:.2f}x | GFLOP/frame plain {r['gflop_plain']:.1f}, "
               f"reuse {r['gflop_reuse']:.1f} | achieved GFLOP/s plain {r['gflops_plain']:.1f}, "
               f"engine {r['gflops_engine']:.1f} | max output difference {r['max_uint8_diff']} gray levels")

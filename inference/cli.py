@@ -84,7 +84,8 @@ def build_parser(script: str, description: str | None = None) -> argparse.Argume
     arch.add_argument("--with_resnet_blocks", action="store_true", default=None, help="ResNet-block CNN variant")
 
     run = p.add_argument_group("speed and scale")
-    run.add_argument("--batch_size", type=int, default=8, help="frames per network call")
+    run.add_argument("--batch_size", type=int, default=0,
+                     help="frames per network call; 0 = auto (8 on GPU; on CPU ~128k pixels per call, e.g. 1 at 1024x512)")
     run.add_argument("--device", default="auto", help="auto (GPU if present), cpu, cuda or cuda:<i>")
     run.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
                      help="autocast precision (bf16/fp16 are faster on GPUs; outputs differ slightly from fp32)")

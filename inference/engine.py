@@ -240,6 +240,15 @@ def network_size(config: dict, fallback_resolution: int | None = None, aspect: f
     return res, max(1, int(round(res * aspect)))
 
 
+def auto_batch_size(size: tuple[int, int] | None, device) -> int:
+    """Frames per network call when --batch_size is 0 (auto): 8 on a GPU; on a CPU about 128k pixels per call,
+    since big batches of big frames spill the caches (at 1024x512, batch 8 ran slower than batch 1 on 2 cores)."""
+    if getattr(device, "type", str(device)) != "cpu":
+        return 8
+    pixels = (size[0] * size[1]) if size else 512 * 256
+    return int(max(1, min(8, (1 << 17) // max(1, pixels))))
+
+
 class Denoiser:
     """A loaded network plus the recipe that turns a clip's raw frames into its outputs (reference §5.1).
 
@@ -255,16 +264,18 @@ class Denoiser:
 
         if precision not in PRECISIONS:
             fail(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        if batch_size < 1:
-            fail(f"--batch_size must be >= 1, got {batch_size}")
+        if batch_size < 0:
+            fail(f"--batch_size must be >= 1 (or 0 for auto), got {batch_size}")
         self.device = torch.device(device) if not isinstance(device, torch.device) else device
-        self.model = model.to(self.device).eval()
         self.config = dict(config)
+        self.is_3d = str(config.get("model_type", "")) in THREE_D_MODELS
+        self.model = model.to(self.device).eval()
+        if not self.is_3d:  # NHWC convolutions: ~1.2x faster on CPU (oneDNN) and with tensor cores on GPU
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.precision = precision
-        self.batch_size = int(batch_size)
+        self.batch_size = int(batch_size) or auto_batch_size(self.size, self.device)
         self.offsets = [int(o) for o in input_offsets(config)]
-        self.is_3d = str(config.get("model_type", "")) in THREE_D_MODELS
         self.reuse_encoder = bool(reuse_encoder and hasattr(model, "encode_frame") and hasattr(model, "decode_features"))
 
     def _autocast(self):
@@ -283,7 +294,7 @@ class Denoiser:
         x = torch.from_numpy(np.stack(imgs)).to(self.device).unsqueeze(1).float().div_(255.0)
         if self.size is not None and tuple(x.shape[-2:]) != self.size:
             x = F.interpolate(x, size=self.size, mode="bilinear", align_corners=False, antialias=True)
-        return x
+        return x if self.is_3d else x.contiguous(memory_format=torch.channels_last)
 
     def _window_batch(self, buf: dict, batch: Sequence[int], clamp):
         """The plain network input for each target: B×C×h×w (2-D models) or B×1×h×w×T (3-D U-Net, §1.4)."""
@@ -402,7 +413,7 @@ class InferenceOptions:
     fmt: str = "png"                 # png | jpg | tif; tif with normalize="none" stores float32 (the paper's Fluo)
     jpeg_quality: int = 95
     normalize: str = "frame"
-    batch_size: int = 8
+    batch_size: int = 0
     device: str = "auto"
     precision: str = "fp32"
     num_workers: int = 2
