@@ -122,8 +122,8 @@ def main(script: str, argv: list[str] | None = None, description: str | None = N
         s = denoise_tree(spec)
     except UserError as exc:  # models/ names the config field; the denoise scripts call it --resolution_size
         raise UserError(str(exc).replace("--resolution_target ", "--resolution_size ")) from None
-    h, w = s["network_size"] or ("?", "?")
+    at = "x".join(str(v) for v in s["network_size"]) if s["network_size"] else "each frame's own size"
     print(f"{s['clips']} clip(s): {s['written']} frames written, {s['skipped']} already done; "
-          f"{s['fps']:.2f} frames/s on {s['device']} at {h}x{w}"
+          f"{s['fps']:.2f} frames/s on {s['device']} at {at}"
           f"{' (encoder reuse)' if s.get('encoder_reuse') else ''} -> {args.output_dir}")
     return 0

@@ -590,7 +590,7 @@ def _run_clips(spec: RunSpec, clips: Sequence[ClipJob], device) -> dict:
     seconds = time.perf_counter() - t0
     return {"clips": len(clips), "written": written, "skipped": skipped, "seconds": seconds,
             "fps": written / seconds if seconds > 0 else 0.0, "device": str(denoiser.device),
-            "network_size": list(denoiser.size), "encoder_reuse": denoiser.reuse_encoder}
+            "network_size": list(denoiser.size) if denoiser.size else None, "encoder_reuse": denoiser.reuse_encoder}
 
 
 def _device_worker(rank: int, spec: RunSpec, clips: list[ClipJob], results) -> None:
