@@ -50,17 +50,17 @@ case "$PRESET" in
         CLIPS="3 elwha=8"; FRAMES=80; HEIGHT=192; WIDTH=96; FISH=3
         SAVED_EPOCHS=8; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
         SAVED_SIZE="--train_resolution 128 --limit_train_batches 40"
-        YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml ;;
+        YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=2 ;;
     quick)
         CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2
         SAVED_EPOCHS=1; SAVED_BATCH=4; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections"
         SAVED_SIZE="--train_resolution 128 --limit_train_batches 3"
-        YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml ;;
+        YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=1 ;;
     gpu)
         CLIPS="10 elwha=20"; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; DEVICE=0
         SAVED_EPOCHS=20; SAVED_BATCH=16; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections"
         SAVED_SIZE="--train_resolution 512"
-        YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml ;;
+        YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml; UDVD_EPOCHS=10 ;;
 esac
 RUN="${RUN:-$PRESET}"
 OUT="${OUT:-results/$RUN}"
@@ -138,7 +138,7 @@ if [ "$BASELINES" = 1 ]; then
         merge_kind "$f" "$OUT/frames/$f"
     done
     step train_udvd "$PY" other_baselines/udvd_train.py --data-path "$DATA/frames/raw_all" --dataset CFC22 \
-        --checkpoint-dir "$OUT/checkpoints/udvd" --batch-size 16 --image-size 64 --stride 32 --num-epochs "$SAVED_EPOCHS" \
+        --checkpoint-dir "$OUT/checkpoints/udvd" --batch-size 16 --image-size 64 --stride 32 --num-epochs "$UDVD_EPOCHS" \
         --limit-batches 30 --seed 0 --no-progress
     for d in "${DOMAINS[@]}"; do
         step "denoise_udvd_$d" "$PY" denoise.py --model "$OUT/checkpoints/udvd/best_model.ckpt" \
@@ -148,8 +148,8 @@ if [ "$BASELINES" = 1 ]; then
     N2V_PY="$ROOT/.venv-n2v/bin/python"
     if [ -x "$N2V_PY" ]; then
         step train_n2v "$N2V_PY" other_baselines/n2v_cfc22.py --data_dir "$DATA/frames/raw" --work_dir "$OUT/checkpoints/n2v" \
-            --epochs "$SAVED_EPOCHS" --patch_size 64 --num_steps 30 --seed 0 --no_progress
-        N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | grep -v 'last.ckpt$' | tail -n 1)"
+            --epochs "$SAVED_EPOCHS" --patch_size 64 --num_steps 30 --seed 1 --no_progress
+        N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | { grep -v 'last.ckpt$' || true; } | tail -n 1)"
         [ -n "$N2V_CKPT" ] || N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | tail -n 1)"
         for d in "${DOMAINS[@]}"; do
             step "denoise_n2v_$d" "$N2V_PY" other_baselines/n2v_predict_cfc22.py --model "$N2V_CKPT" \
