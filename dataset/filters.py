@@ -107,9 +107,17 @@ def blur5(frames: np.ndarray) -> np.ndarray:
     return correlate1d(x, BLUR5_KERNEL, axis=2, mode="mirror")
 
 
-def blurred_background(frames: np.ndarray) -> np.ndarray:
-    """The clip's static background: temporal mean of the blurred frames (reference §6), H×W float32."""
-    return blur5(frames).mean(axis=0)
+def blurred_background(frames: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """The clip's static background: temporal mean of the blurred frames (reference §2.3, §6), H×W float32.
+
+    Blurred in chunks of frames so that a long full-resolution clip never needs a float copy of itself.
+    """
+    if np.asarray(frames).ndim != 3 or len(frames) == 0:
+        raise ValueError(f"expected a non-empty T×H×W clip, got shape {np.shape(frames)}")
+    total = np.zeros(frames.shape[1:], np.float64)
+    for s in range(0, len(frames), chunk):
+        total += blur5(frames[s:s + chunk]).sum(axis=0, dtype=np.float64)
+    return (total / len(frames)).astype(np.float32)
 
 
 def background_subtract(frames: np.ndarray) -> np.ndarray:

@@ -28,7 +28,6 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from common.atomic import atomic_path
-from dataset.augment import gaussian_blur
 from dataset.frames import Clip, cached_clip_array
 
 RESIZE_CHUNK = 64  # frames resized per step while building the cache (bounds memory)
@@ -48,12 +47,10 @@ def _to_unit(arr: np.ndarray) -> torch.Tensor:
 def clip_background(frames: np.ndarray) -> np.ndarray:
     """The clip's global background B at original resolution (reference §2.3): temporal mean of the 5×5
     Gaussian-blurred frames (σ from OpenCV's rule), truncated to uint8 as the paper's cast."""
-    total = torch.zeros(frames.shape[1:], dtype=torch.float64)
-    for s in range(0, len(frames), RESIZE_CHUNK):
-        chunk = torch.from_numpy(np.ascontiguousarray(frames[s:s + RESIZE_CHUNK])).float().unsqueeze(1)
-        total += gaussian_blur(chunk, ksize=5)[:, 0].sum(dim=0).double()
-    mean = total / len(frames) + 1e-4  # float blur of a constant 10 gives 9.99999; do not truncate that to 9
-    return mean.clamp(0, 255).to(torch.uint8).numpy()
+    from dataset.filters import blurred_background  # the same background as CFC background subtraction
+
+    mean = blurred_background(frames).astype(np.float64) + 1e-4  # float blur of 10 gives 9.99999: keep it 10
+    return np.clip(mean, 0, 255).astype(np.uint8)
 
 
 @dataclass
