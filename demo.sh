@@ -186,5 +186,5 @@ for kind in "${KINDS[@]}"; do
 done
 
 # 6. the report (always rebuilt: it only reads the files above)
-"$PY" -m downstream.report --run-dir "$OUT" --data "$DATA" --test-domain elwha --kinds "${KINDS[@]}" \
+"$PY" -m downstream.report --run-dir "$OUT" --test-domain elwha --kinds "${KINDS[@]}" \
     --elapsed "$((SECONDS - T_START))"

@@ -162,6 +162,9 @@ def render_clip(seed: tuple, frames: int, h: int, w: int, noise: float, n_fish: 
     debris = [(rng.uniform(0.2, 0.8) * w, rng.uniform(0.3, 0.9) * h, rng.uniform(0.04, 0.07) * w)
               for _ in range(int(rng.integers(1, 3)))]
     beam_profile = _smooth_field(rng, 1, w + 64, 1.2)[0]
+    yy, xx = np.ogrid[0:h, 0:w]
+    debris_blobs = [0.5 * np.exp(-((xx - dx) ** 2 / (2 * dr ** 2) + (yy - dy) ** 2 / (2 * (0.5 * dr) ** 2)))
+                    for (dx, dy, dr) in debris]
     noisy = np.zeros((frames, h, w), np.uint8)
     clean = np.zeros((frames, h, w), np.uint8)
     rows = []
@@ -173,9 +176,8 @@ def render_clip(seed: tuple, frames: int, h: int, w: int, noise: float, n_fish: 
         bg = style["bed_level"] * (1 + 0.35 * bed_tex[oy:oy + h, ox:ox + w]) * (0.4 + band)
         bg += 0.06 * flicker * np.clip(veg_tex[oy:oy + h, ox:ox + w], 0, None)
         scene = np.clip(bg, 0, None).astype(np.float32)
-        for (dx, dy, dr) in debris:
-            yy, xx = np.ogrid[0:h, 0:w]
-            scene += 0.5 * np.exp(-((xx - dx) ** 2 / (2 * dr ** 2) + (yy - dy) ** 2 / (2 * (0.5 * dr) ** 2)))
+        for blob in debris_blobs:  # stationary: rendered once, added every frame
+            scene += blob
         for fid, f in enumerate(fish, 1):
             if t < f.start:
                 continue

@@ -307,9 +307,8 @@ def load_json(path: str) -> dict:
 # ---- the demo's run folder → report -------------------------------------------------------------------------
 # demo.sh's conventions: results/<run>/{data, frames/<kind>, downstream/<key>, .done/<step>} with key = kind
 # without '+' (Baseline++ → Baselinepp). PSNR/SSIM compare the image a denoiser produced (raw: the noisy input).
-QUALITY_SOURCE = {"raw": ("data/frames/raw", None), "SAVeD": ("frames/saved", None), "median": ("frames/median", None),
-                  "mean": ("frames/mean", None), "gaussian": ("frames/gaussian", None), "UDVD": ("frames/udvd", None),
-                  "N2V": ("frames/n2v", None)}
+QUALITY_SOURCE = {"raw": "data/frames/raw", "SAVeD": "frames/saved", "median": "frames/median",
+                  "mean": "frames/mean", "gaussian": "frames/gaussian", "UDVD": "frames/udvd", "N2V": "frames/n2v"}
 
 
 def kind_key(kind: str) -> str:
@@ -348,8 +347,7 @@ def collect_row(run_dir: str, kind: str, test_domain: str) -> Row:
     if cnt.get("nMAE") is not None:
         m["nmae"] = float(cnt["nMAE"])
     if kind in QUALITY_SOURCE:
-        rel = QUALITY_SOURCE[kind][0]
-        q = image_quality(os.path.join(run_dir, rel), os.path.join(run_dir, "data", "clean"), [test_domain])
+        q = image_quality(os.path.join(run_dir, QUALITY_SOURCE[kind]), os.path.join(run_dir, "data", "clean"), [test_domain])
         m.update(q)
     den = {"SAVeD": "train_saved", "UDVD": "train_udvd", "N2V": "train_n2v"}.get(kind)
     t_train = (step_seconds(run_dir, den) or 0.0) if den else 0.0
@@ -407,7 +405,6 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description="Build results/<run>/report.md and metrics.json from a demo run.")
     p.add_argument("--run-dir", required=True, help="the demo's results/<run> folder")
-    p.add_argument("--data", default=None, help="unused (the data lives in <run-dir>/data); kept for clarity")
     p.add_argument("--test-domain", default="elwha", help="domain whose metrics fill the table")
     p.add_argument("--kinds", nargs="+", default=["raw", "Baseline++", "SAVeD"], help="rows of the table, in order")
     p.add_argument("--elapsed", type=float, default=None, help="total wall-clock seconds of the run, for the record")
