@@ -8,6 +8,11 @@
 #   bash demo.sh --baselines  # also the median / mean / Gaussian rows (and UDVD, N2V when installed)
 #   bash demo.sh --run NAME   # results in results/NAME (default: the preset name)
 #   bash demo.sh --out DIR    # results in DIR instead
+#   bash demo.sh --data DIR   # the same comparison on your own annotated video (CFC22 or custom layout: README
+#                             # "Your own annotated data"); DIR is only read; results in results/<DIR name>-<preset>
+#     --train-domain D --val-domain D --test-domain D   roles of DIR's domains (default: kenai-train, kenai-val,
+#                             elwha when present, else a deterministic split of the clips, with a warning)
+#     --count auto|crossings|none   nMAE from left/right crossings, or per-frame count MAE (auto: from the GT)
 #
 # Every stage is a README command run as a user would (a subprocess of the script, not a private shortcut):
 # generate data -> main.py -> denoise.py -> background_subtract_frames.py -> add_denoised_to_raw_2_ch.py ->
@@ -22,7 +27,9 @@ PRESET=default
 RUN=""
 OUT=""
 BASELINES=0
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+DATA_IN=""
+OWN_FLAGS=()
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) PRESET=quick ;;
@@ -30,6 +37,8 @@ while [ $# -gt 0 ]; do
         --baselines) BASELINES=1 ;;
         --run) RUN="$2"; shift ;;
         --out) OUT="$2"; shift ;;
+        --data) DATA_IN="$2"; shift ;;
+        --train-domain|--val-domain|--test-domain|--count) OWN_FLAGS+=("$1" "$2"); shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option $1 (see bash demo.sh --help)" >&2; exit 2 ;;
     esac
@@ -47,26 +56,51 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 DEVICE=cpu
 case "$PRESET" in
     default)
-        CLIPS="3 elwha=8"; FRAMES=80; HEIGHT=192; WIDTH=96; FISH=3
+        CLIPS="2 elwha=12"; FRAMES=100; HEIGHT=256; WIDTH=128; FISH=4; TARGET_SCALE=2
         SAVED_EPOCHS=8; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
         SAVED_SIZE="--train_resolution 128 --limit_train_batches 40"
         YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=2 ;;
     quick)
-        CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2
+        CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2; TARGET_SCALE=2
         SAVED_EPOCHS=1; SAVED_BATCH=4; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 16 --with_skip_connections"
         SAVED_SIZE="--train_resolution 128 --limit_train_batches 3"
         YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=1 ;;
     gpu)
-        CLIPS="10 elwha=20"; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; DEVICE=0
+        CLIPS="10 elwha=20"; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; TARGET_SCALE=1; DEVICE=0
         SAVED_EPOCHS=20; SAVED_BATCH=16; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections"
         SAVED_SIZE="--train_resolution 512"
         YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml; UDVD_EPOCHS=10 ;;
 esac
+if [ -n "$DATA_IN" ] && [ -z "$RUN" ]; then
+    RUN="$(basename "$(cd "$DATA_IN" 2>/dev/null && pwd || echo "$DATA_IN")")-$PRESET"
+fi
 RUN="${RUN:-$PRESET}"
 OUT="${OUT:-results/$RUN}"
 DATA="$OUT/data"
 DOMAINS=(kenai-train kenai-val elwha)
 EVAL_DOMAINS=(kenai-val elwha)     # the detector trains on kenai-train; elwha is the test domain of the table
+COUNT_DOMAINS=("${EVAL_DOMAINS[@]}")  # where fish are counted by left/right crossings (nMAE)
+OWN_SIZE=""
+REPORT_INFO=()
+if [ -n "$DATA_IN" ]; then
+    # your own data: validate it before anything is trained (one line naming the file on a problem), then build
+    # the working tree $DATA (CFC22 layout, symlinks into DIR) with the domain roles in $DATA/roles.txt
+    "$PY" setup/check_own_data.py --data "$DATA_IN" --out "$DATA" "${OWN_FLAGS[@]}" --saved-args "$SAVED_ARCH $SAVED_SIZE"
+    while IFS='=' read -r key value; do
+        case "$key" in
+            train) DOMAINS[0]="$value" ;;
+            val) DOMAINS[1]="$value" ;;
+            test) DOMAINS[2]="$value" ;;
+            count_domains) read -r -a COUNT_DOMAINS <<< "$value" ;;
+            train_resolution) OWN_SIZE="${value:+--train_resolution $value}" ;;
+        esac
+    done < "$DATA/roles.txt"
+    EVAL_DOMAINS=("${DOMAINS[1]}" "${DOMAINS[2]}")
+    REPORT_INFO=(--dataset-info "$DATA/own_data.json")
+elif [ ${#OWN_FLAGS[@]} -gt 0 ]; then
+    echo "error: ${OWN_FLAGS[0]} needs --data DIR (see bash demo.sh --help)" >&2
+    exit 2
+fi
 mkdir -p "$OUT/logs" "$OUT/.done"
 
 # ---- step runner: skip what finished, keep every log, stop with the step name and its log on failure ---------
@@ -95,13 +129,13 @@ echo "SAVeD demo: preset '$PRESET', results in $OUT"
 T_START=$SECONDS
 
 # 1. data
-step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --clips-per-domain $CLIPS --frames "$FRAMES" \
-    --height "$HEIGHT" --width "$WIDTH" --fish-per-clip "$FISH" --quiet --overwrite --preview "$OUT/synthetic_preview.png"
+[ -n "$DATA_IN" ] || step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --clips-per-domain $CLIPS --frames "$FRAMES" \
+    --height "$HEIGHT" --width "$WIDTH" --fish-per-clip "$FISH" --target-scale "$TARGET_SCALE" --quiet --overwrite --preview "$OUT/synthetic_preview.png"
 
 # 2. SAVeD training (README: CFC22 training command, smaller budget)
 CKPT_DIR="$OUT/checkpoints/saved"
 step train_saved "$PY" main.py --base_folder "$DATA/frames/raw_all" --annotations_folder "$DATA/annotations_mot_all" \
-    --epochs "$SAVED_EPOCHS" --batch_size "$SAVED_BATCH" $SAVED_ARCH $SAVED_SIZE --target "gap1_and_curr_frame" \
+    --epochs "$SAVED_EPOCHS" --batch_size "$SAVED_BATCH" $SAVED_ARCH $SAVED_SIZE $OWN_SIZE --target "gap1_and_curr_frame" \
     --results_path "$CKPT_DIR" --model_type "cnn" --optimizer "adamw" --scheduler "plateau" --factor 0.1 --patience 2 \
     --seed 0
 
@@ -169,7 +203,8 @@ for kind in "${KINDS[@]}"; do
     YOLO_DIR="$OUT/yolo/$key"
     RESULTS_DIR="$OUT/downstream/$key"
     step "yolo_convert_$key" "$PY" setup/convert_mot_to_yolo.py --mot-dir "$GTDIR" --frames-dir "$FR" --output-dir "$YOLO_DIR" \
-        --empty-frame-fraction 0.25 --quiet
+        --empty-frame-fraction 0.25 --quiet --train-domains "${DOMAINS[0]}" --val-domains "${DOMAINS[1]}" \
+        --test-domains "${DOMAINS[2]}"
     step "train_detector_$key" "$PY" train_detector.py --data "$YOLO_DIR/data.yaml" --epochs "$YOLO_EPOCHS" \
         --batch-size "$YOLO_BATCH" --weights "${YOLO_MODEL%.yaml}.pt" --img-size "$YOLO_IMG" --project "$OUT/yolo_train" \
         --name "$key" --device "$DEVICE" --seed 0
@@ -179,6 +214,10 @@ for kind in "${KINDS[@]}"; do
         step "eval_det_${key}_$d" "$PY" eval_detector_tm.py --dataset "$d" --det_model "$W" --input_dir "$FR" --output_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
         step "track_${key}_$d" "$PY" track.py --dataset "$d" --frames_dir "$FR" --detections_dir "$RESULTS_DIR"
         step "track_eval_${key}_$d" "$PY" track_eval.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" --annos_root "$GTDIR"
+        if [[ " ${COUNT_DOMAINS[*]} " != *" $d "* ]]; then
+            echo "[skip] count_${key}_$d: no left/right crossings to count in $d (see $DATA/own_data.json)"
+            continue
+        fi
         step "count_${key}_$d" "$PY" count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" \
             --metadata "$DATA/annotations/$d.json"
         step "eval_count_${key}_$d" "$PY" eval_count.py --dataset "$d" --frames_dir "$FR" --track_dir "$RESULTS_DIR" --gt_dir "$GTDIR"
@@ -186,5 +225,6 @@ for kind in "${KINDS[@]}"; do
 done
 
 # 6. the report (always rebuilt: it only reads the files above)
-"$PY" -m downstream.report --run-dir "$OUT" --test-domain elwha --kinds "${KINDS[@]}" \
+"$PY" -m downstream.report --run-dir "$OUT" --test-domain "${DOMAINS[2]}" --train-domain "${DOMAINS[0]}" \
+    "${REPORT_INFO[@]}" --kinds "${KINDS[@]}" \
     --elapsed "$((SECONDS - T_START))"

@@ -59,3 +59,17 @@ def nmae(pred: dict[str, dict[str, int]], gt: dict[str, dict[str, int]]) -> tupl
     if total == 0:
         raise ValueError("nMAE is undefined: the ground truth counts no fish")
     return sum(errors.values()) / total, errors
+
+
+def per_frame_count_errors(pred: np.ndarray, gt: np.ndarray, n_frames: int) -> np.ndarray:
+    """|predicted − true number of objects| in each frame 1..n_frames of a clip (MOT rows; others ignored).
+
+    The count measure for data without crossing semantics (ultrasound, microscopy, ...): its mean is the
+    per-frame count MAE.
+    """
+    def per_frame(rows: np.ndarray) -> np.ndarray:
+        f = np.asarray(rows).reshape(-1, 10)[:, 0].astype(int)
+        f = f[(f >= 1) & (f <= n_frames)]
+        return np.bincount(f - 1, minlength=n_frames)
+
+    return np.abs(per_frame(pred) - per_frame(gt))

@@ -26,6 +26,7 @@ COLUMNS = {
     "mota": ("MOTA", (-math.inf, 1.0), "{:.3f}"),
     "idf1": ("IDF1", (0.0, 1.0), "{:.3f}"),
     "nmae": ("nMAE", (0.0, math.inf), "{:.3f}"),
+    "count_mae": ("count MAE/frame", (0.0, math.inf), "{:.3f}"),
     "train_s": ("train (s)", (0.0, math.inf), "{:.0f}"),
     "infer_s": ("inference (s)", (0.0, math.inf), "{:.0f}"),
 }
@@ -37,6 +38,7 @@ class Row:
 
     kind: str
     metrics: dict[str, float] = field(default_factory=dict)
+    clip_quality: dict[str, list] = field(default_factory=dict)   # {clip: [(psnr, ssim) per frame]} for the bootstrap
 
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -77,10 +79,11 @@ def fit_to(img: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 def image_quality(frames_root: str, clean_root: str, domains: list[str], channel: int | None = None,
-                  max_frames_per_clip: int | None = None) -> dict[str, float]:
+                  max_frames_per_clip: int | None = None, per_clip: dict | None = None) -> dict[str, float]:
     """Mean PSNR and SSIM of an image tree against the synthetic clean frames (same clip and frame names).
 
     `channel` picks one channel of colour frames (BGR order as OpenCV reads them); None reads grayscale.
+    `per_clip`, when given, receives {clip: [(psnr, ssim) per frame]} (the bootstrap over clips re-pools them).
     """
     import cv2
 
@@ -96,6 +99,7 @@ def image_quality(frames_root: str, clean_root: str, domains: list[str], channel
             if not os.path.isdir(clean_dir):
                 continue
             frames = list_frames(clip_dir)
+            clean_files = {frame_index(p): p for p in list_frames(clean_dir, required=False)}
             if max_frames_per_clip:
                 frames = frames[:: max(1, len(frames) // max_frames_per_clip)]
             for f in frames:
@@ -104,7 +108,8 @@ def image_quality(frames_root: str, clean_root: str, domains: list[str], channel
                     continue
                 if img.ndim == 3:
                     img = img[:, :, channel] if channel is not None else cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2GRAY)
-                clean = cv2.imread(os.path.join(clean_dir, f"{frame_index(f)}.png"), cv2.IMREAD_GRAYSCALE)
+                clean_path = clean_files.get(frame_index(f))
+                clean = cv2.imread(clean_path, cv2.IMREAD_GRAYSCALE) if clean_path else None
                 if clean is None:
                     continue
                 if img.shape != clean.shape:
@@ -112,6 +117,8 @@ def image_quality(frames_root: str, clean_root: str, domains: list[str], channel
                 img = fit_to(img, clean)
                 ps.append(min(psnr(img, clean), 100.0))
                 ss.append(ssim(img, clean))
+                if per_clip is not None:
+                    per_clip.setdefault(os.path.basename(clip_dir), []).append((ps[-1], ss[-1]))
     if not ps:
         return {}
     return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}
@@ -132,8 +139,8 @@ def validate(rows: list[Row]) -> list[str]:
     return problems
 
 
-def format_table(rows: list[Row], columns: list[str] | None = None) -> str:
-    """A Markdown table; missing values show as '—'."""
+def format_table(rows: list[Row], columns: list[str] | None = None, ci: dict | None = None) -> str:
+    """A Markdown table; missing values show as '—'; with `ci` ({kind: {metric: [lo, hi]}}) `value [lo, hi]`."""
     cols = columns or [c for c in COLUMNS if any(c in r.metrics for r in rows)]
     head = "| input | " + " | ".join(COLUMNS[c][0] for c in cols) + " |"
     sep = "|---|" + "|".join("---:" for _ in cols) + "|"
@@ -143,6 +150,9 @@ def format_table(rows: list[Row], columns: list[str] | None = None) -> str:
         for c in cols:
             v = r.metrics.get(c)
             cells.append("—" if v is None else COLUMNS[c][2].format(v))
+            iv = (ci or {}).get(r.kind, {}).get(c)
+            if v is not None and iv is not None:
+                cells[-1] += " [" + ", ".join(COLUMNS[c][2].format(x) for x in iv) + "]"
         body.append(f"| {r.kind} | " + " | ".join(cells) + " |")
     return "\n".join([head, sep, *body])
 
@@ -277,13 +287,23 @@ def side_by_side_gif(panels: dict[str, str], path: str, max_frames: int = 60, fp
     return True
 
 
-def write_report(run_dir: str, rows: list[Row], info: dict, figures: dict[str, str]) -> str:
-    """Write metrics.json and report.md under run_dir; return the Markdown table."""
+def write_report(run_dir: str, rows: list[Row], info: dict, figures: dict[str, str], boot: dict | None = None) -> str:
+    """Write metrics.json and report.md under run_dir; return the console text (the table, and with `boot`,
+    a result of downstream.bootstrap, the paired differences and what was resampled)."""
     table = format_table(rows)
+    extra = {} if boot is None else {k: _json_safe(boot[k]) for k in ("ci", "paired", "bootstrap")}
     write_json(os.path.join(run_dir, "metrics.json"),
-               {"rows": {r.kind: r.metrics for r in rows}, **info, "figures": figures})
+               {"rows": {r.kind: r.metrics for r in rows}, **extra, **info, "figures": figures})
     lines = [f"# SAVeD results: {info.get('run', os.path.basename(run_dir))}", "",
-             info.get("description", ""), "", table, ""]
+             info.get("description", ""), "", format_table(rows, ci=boot and boot["ci"]), ""]
+    if boot is not None:
+        from downstream.bootstrap import report_sections
+
+        markdown, console = report_sections(boot)
+        lines += markdown
+        table += console
+    if info.get("missing"):
+        lines += ["## Missing from this table", "", *(f"- {m}" for m in info["missing"]), ""]
     for title, rel in figures.items():
         lines += [f"## {title}", "", f"![{title}]({rel})", ""]
     lines += ["## Metric definitions", "",
@@ -291,10 +311,21 @@ def write_report(run_dir: str, rows: list[Row], info: dict, figures: dict[str, s
               "least-squares gain/offset fit (denoised outputs are min-max stretched, so their scale is arbitrary). "
               "Baseline++ is not a denoised image and has none. mAP50 and mAP50-95: every frame of every test clip (COCO-style, torchmetrics). "
               "HOTA, MOTA, IDF1: TrackEval combined over the test clips at IoU 0.5. nMAE: "
-              "Σ|Δleft|+|Δright| / Σ(gt left+right) by the CFC counting rule. Times: wall-clock seconds on this machine.",
+              "Σ|Δleft|+|Δright| / Σ(gt left+right) by the CFC counting rule. count MAE/frame (data without "
+              "left/right crossings): mean over every frame of the test clips of |tracked boxes − ground-truth boxes|. "
+              "Times: wall-clock seconds on this machine.",
               ""]
     write_text(os.path.join(run_dir, "report.md"), "\n".join(lines))
     return table
+
+
+def _json_safe(obj):
+    """NaN/inf → None (strict JSON), recursively."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return None if isinstance(obj, float) and not math.isfinite(obj) else obj
 
 
 def load_json(path: str) -> dict:
@@ -330,11 +361,30 @@ def step_seconds(run_dir: str, prefix: str) -> float | None:
     return float(sum(vals)) if vals else None
 
 
-def collect_row(run_dir: str, kind: str, test_domain: str) -> Row:
-    """Gather one input kind's metrics from the files the pipeline wrote for `test_domain`."""
+def frame_count_mae(run_dir: str, results: str, domain: str) -> float | None:
+    """Per-frame count MAE of the tracks in `results/<clip>/tracks.txt` against the run's ground truth of
+    `domain`, pooled over every frame of its clips; None when no clip has tracks."""
+    from downstream.counting import per_frame_count_errors
+    from downstream.mot import read_mot
+    from downstream.tracking.layout import clips_with_file, num_frames
+
+    data = os.path.join(run_dir, "data")
+    errors = []
+    for clip, gt in clips_with_file(os.path.join(data, "annotations_mot"), domain, "gt.txt").items():
+        tracks = os.path.join(results, clip, "tracks.txt")
+        if os.path.isfile(tracks):
+            n = num_frames(os.path.join(data, "frames", "raw"), domain, clip)
+            errors.append(per_frame_count_errors(read_mot(tracks), read_mot(gt), n))
+    return float(np.concatenate(errors).mean()) if errors else None
+
+
+def collect_row(run_dir: str, kind: str, test_domain: str, per_frame_counts: bool = False) -> Row:
+    """Gather one input kind's metrics from the files the pipeline wrote for `test_domain` (with
+    `per_frame_counts`, the per-frame count MAE of data without crossing semantics)."""
     key = kind_key(kind)
     res = os.path.join(run_dir, "downstream", key, test_domain)
     m: dict[str, float] = {}
+    per_clip_quality: dict[str, list] = {}
     det = load_json(os.path.join(res, "metrics_det.json")).get("all", {})
     for src, dst in (("mAP50", "map50"), ("mAP50-95", "map50_95")):
         if det.get(src) is not None:
@@ -346,8 +396,13 @@ def collect_row(run_dir: str, kind: str, test_domain: str) -> Row:
     cnt = load_json(os.path.join(res, "metrics_count.json"))
     if cnt.get("nMAE") is not None:
         m["nmae"] = float(cnt["nMAE"])
+    if per_frame_counts and os.path.isdir(res):
+        mae = frame_count_mae(run_dir, res, test_domain)
+        if mae is not None:
+            m["count_mae"] = mae
     if kind in QUALITY_SOURCE:
-        q = image_quality(os.path.join(run_dir, QUALITY_SOURCE[kind]), os.path.join(run_dir, "data", "clean"), [test_domain])
+        q = image_quality(os.path.join(run_dir, QUALITY_SOURCE[kind]), os.path.join(run_dir, "data", "clean"), [test_domain],
+                          per_clip=per_clip_quality)
         m.update(q)
     den = {"SAVeD": "train_saved", "UDVD": "train_udvd", "N2V": "train_n2v"}.get(kind)
     t_train = (step_seconds(run_dir, den) or 0.0) if den else 0.0
@@ -358,12 +413,33 @@ def collect_row(run_dir: str, kind: str, test_domain: str) -> Row:
     t_inf = (step_seconds(run_dir, infer) or 0.0) if infer else 0.0
     t_inf += step_seconds(run_dir, f"detect_{key}_") or 0.0
     m["infer_s"] = t_inf
-    return Row(kind, m)
+    return Row(kind, m, per_clip_quality)
 
 
-def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed: float | None = None) -> tuple[str, list[str]]:
-    """Collect every row, draw the figures and write report.md + metrics.json; return (table, problems)."""
-    rows = [collect_row(run_dir, k, test_domain) for k in kinds]
+def missing_notes(rows: list[Row], dataset_info: dict) -> list[str]:
+    """Why columns or rows are absent: the data's reasons (no clean frames, no crossings), and rows without any
+    downstream result (a stage that did not run)."""
+    by_reason: dict[str, list[str]] = {}
+    for key, reason in dataset_info.get("missing", {}).items():
+        by_reason.setdefault(reason, []).append(COLUMNS[key][0] if key in COLUMNS else key)
+    notes = [f"{', '.join(cols)}: {reason}" for reason, cols in by_reason.items()]
+    for r in rows:
+        if not any(k in r.metrics for k in ("map50", "hota")):
+            notes.append(f"row {r.kind}: no detection or tracking results (its stages did not run)")
+    return notes
+
+
+def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed: float | None = None,
+                      train_domain: str = "kenai-train", dataset_info: dict | None = None, resamples: int = 2000,
+                      seed: int = 0) -> tuple[str, list[str]]:
+    """Collect every row, draw the figures and write report.md + metrics.json; return (table, problems).
+
+    `resamples` > 0 adds bootstrap intervals over the test clips and SAVeD − row differences (downstream.bootstrap).
+
+    `dataset_info` (the `report` part of own_data.json, `demo.sh --data`) describes a user's data: its
+    description, the missing columns with their reasons and whether counts are per frame."""
+    dataset_info = dataset_info or {}
+    rows = [collect_row(run_dir, k, test_domain, bool(dataset_info.get("per_frame_counts"))) for k in kinds]
     figs: dict[str, str] = {}
     ckpt_dir = os.path.join(run_dir, "checkpoints", "saved")
     curves = [os.path.join(d, "metrics.csv") for d, _, files in os.walk(ckpt_dir) if "metrics.csv" in files]
@@ -389,14 +465,19 @@ def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed:
             figs["Crops around fish: raw | background-subtracted | SAVeD | clean"] = "crops_grid.png"
         if side_by_side_gif(panels, os.path.join(run_dir, "side_by_side.gif")):
             figs["Side by side: raw | background-subtracted | SAVeD | clean"] = "side_by_side.gif"
+    data_text = dataset_info.get("description") or (f"Test domain `{test_domain}` of the synthetic sonar benchmark; "
+                                                    f"one YOLO detector trained per input kind on {train_domain}.")
     info = {"run": os.path.basename(os.path.normpath(run_dir)), "test_domain": test_domain,
-            "description": f"Test domain `{test_domain}` of the synthetic sonar benchmark; one YOLO detector trained "
-                           f"per input kind on kenai-train. Rows: raw frames, CFC Baseline++ (raw, background-"
+            "train_domain": train_domain, "missing": missing_notes(rows, dataset_info),
+            "description": f"{data_text} Rows: raw frames, CFC Baseline++ (raw, background-"
                            f"subtracted, frame difference), SAVeD merged [background-subtracted, SAVeD, SAVeD]."}
     if elapsed is not None:
         info["elapsed_s"] = float(elapsed)
-    table = write_report(run_dir, rows, info, figs)
-    return table, validate(rows)
+    from downstream.bootstrap import bootstrap_rows
+
+    boot, boot_problems = bootstrap_rows(run_dir, rows, test_domain, resamples, seed) if resamples > 0 else (None, [])
+    table = write_report(run_dir, rows, info, figs, boot)
+    return table, validate(rows) + boot_problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -408,10 +489,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test-domain", default="elwha", help="domain whose metrics fill the table")
     p.add_argument("--kinds", nargs="+", default=["raw", "Baseline++", "SAVeD"], help="rows of the table, in order")
     p.add_argument("--elapsed", type=float, default=None, help="total wall-clock seconds of the run, for the record")
+    p.add_argument("--train-domain", default="kenai-train", help="domain the detectors trained on (for the text)")
+    p.add_argument("--dataset-info", default=None,
+                   help="own_data.json of demo.sh --data: the data's description and missing columns with reasons")
+    p.add_argument("--bootstrap", type=int, default=2000, metavar="B",
+                   help="resamples of the test clips for the 95%% confidence intervals and paired differences (0 = off)")
+    p.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the resampling (the report is deterministic)")
     a = p.parse_args(argv)
-    table, problems = build_demo_report(a.run_dir, a.kinds, a.test_domain, a.elapsed)
+    if a.bootstrap < 0:
+        from common.cli import fail
+
+        fail(f"--bootstrap must be >= 0 (0 = off), got {a.bootstrap}")
+    info = load_json(a.dataset_info).get("report", {}) if a.dataset_info else {}
+    table, problems = build_demo_report(a.run_dir, a.kinds, a.test_domain, a.elapsed, a.train_domain, info,
+                                        resamples=a.bootstrap, seed=a.bootstrap_seed)
     print(f"\nResults on the test domain ({a.test_domain}); report: {os.path.join(a.run_dir, 'report.md')}\n")
     print(table)
+    for note in missing_notes([], info) if info else []:
+        print(f"missing: {note}")
     for prob in problems:
         print(f"warning: {prob}")
     return 0
