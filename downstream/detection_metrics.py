@@ -117,6 +117,75 @@ def mean_average_precision(frames: list[FrameDets]) -> dict:
     return {"mAP50": float(res["map_50"]), "mAP50-95": float(res["map"]), "mAR100": float(res["mar_100"])}
 
 
+@dataclass
+class MatchTable:
+    """The sufficient statistic of pooled COCO AP for a set of frames (one clip): its kept predictions in COCO
+    order (frame by frame, each frame's top `max_dets` by decreasing score), a TP flag per prediction and IoU
+    threshold, and its GT box count. AP over any union of clips follows from their tables alone."""
+
+    scores: np.ndarray                  # D
+    tp: np.ndarray                      # T×D bool
+    n_gt: int
+
+
+def coco_thresholds() -> tuple[np.ndarray, np.ndarray, int]:
+    """The IoU thresholds, recall points and detections-per-frame cap `mean_average_precision` uses.
+
+    Taken from torchmetrics itself: its grids are float32 values, and a recall exactly on a grid point decides
+    which precision is read, so a float64 re-derivation would disagree at the last bit.
+    """
+    from torchmetrics.detection import MeanAveragePrecision
+
+    m = MeanAveragePrecision(box_format="xyxy", iou_type="bbox")
+    return (np.asarray(m.iou_thresholds, dtype=np.float64), np.asarray(m.rec_thresholds, dtype=np.float64),
+            int(max(m.max_detection_thresholds)))
+
+
+def match_table(frames: list[FrameDets], iou_thrs: np.ndarray, max_dets: int = 100) -> MatchTable:
+    """Match every frame at each IoU threshold with `match_frame`, as COCOeval does before pooling."""
+    scores, tps = [np.zeros(0)], [np.zeros((len(iou_thrs), 0), dtype=bool)]
+    for f in frames:
+        s = np.asarray(f.scores, dtype=np.float64).reshape(-1)
+        keep = np.argsort(-s, kind="stable")[:max_dets]
+        kept = FrameDets(f.gt, np.asarray(f.pred, dtype=np.float64).reshape(-1, 4)[keep], s[keep])
+        scores.append(kept.scores)
+        tps.append(np.stack([match_frame(kept, t) for t in iou_thrs]).reshape(len(iou_thrs), -1))
+    return MatchTable(np.concatenate(scores), np.concatenate(tps, axis=1), int(sum(len(f.gt) for f in frames)))
+
+
+def pooled_average_precision(tables: list[MatchTable], weights: np.ndarray, rec_thrs: np.ndarray,
+                             chunk: int = 64) -> np.ndarray:
+    """COCO AP (all-points interpolated at `rec_thrs`) per IoU threshold of the union of clips where clip c is
+    taken `weights[b, c]` times, for every row b of `weights` (B×C) → B×T; NaN where the union has no GT box.
+
+    With all weights 1 this is the AP `mean_average_precision` returns for the clips' frames in order (COCOeval's
+    rule: predictions pooled over frames, stably sorted by decreasing score, precision made monotone, read at the
+    first prediction reaching each recall point). Copies of a clip sit next to each other in the sorted list.
+    """
+    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    scores = np.concatenate([t.scores for t in tables])
+    clip = np.concatenate([np.full(len(t.scores), i) for i, t in enumerate(tables)]).astype(int)
+    tp = np.concatenate([t.tp for t in tables], axis=1)
+    order = np.argsort(-scores, kind="stable")
+    tp, clip = tp[:, order], clip[order]
+    n_gt = weights @ np.asarray([t.n_gt for t in tables], dtype=np.float64)
+    out = np.full((len(weights), tp.shape[0]), np.nan)
+    for start in range(0, len(weights), chunk):
+        rows = slice(start, start + chunk)
+        w = weights[rows][:, clip]
+        for k in range(tp.shape[0]):
+            ctp = np.cumsum(w * tp[k], axis=1)
+            cfp = np.cumsum(w * ~tp[k], axis=1)
+            precision = ctp / (ctp + cfp + np.spacing(1))
+            envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
+            envelope = np.hstack([envelope, np.zeros((len(envelope), 1))])   # past the last prediction: 0
+            for b, g in enumerate(n_gt[rows]):
+                if g > 0:
+                    at = np.searchsorted(ctp[b] / g, rec_thrs, side="left")
+                    out[start + b, k] = envelope[b, at].mean()
+    return out
+
+
 def detection_summary(frames: list[FrameDets], paper_compat: bool = False) -> dict:
     """Every figure eval_detector_tm.py prints for a set of frames (with the paper's mAP when asked)."""
     out = {"frames": len(frames), "frames_with_gt": sum(len(f.gt) > 0 for f in frames),

@@ -70,6 +70,51 @@ def summarize(res: dict) -> dict[str, float]:
             "TP": int(c["CLR_TP"]), "FP": int(c["CLR_FP"]), "FN": int(c["CLR_FN"]), "IDSW": int(c["IDSW"])}
 
 
+def evaluate_clips(sequences: dict[str, tuple[np.ndarray, np.ndarray, int]],
+                   threshold: float = IOU_THRESHOLD) -> tuple[dict[str, dict], dict[str, dict]]:
+    """TrackEval's per-sequence results {clip: {"HOTA"|"CLEAR"|"Identity": res}} and each clip's sizes
+    (gt/tracker detections and ids): what `evaluate` combines, and what a bootstrap over clips re-pools."""
+    metrics = _metrics(threshold)
+    raw: dict[str, dict] = {}
+    sizes: dict[str, dict] = {}
+    for clip, (gt, tracks, n) in sequences.items():
+        data = sequence_data(gt, tracks, n)
+        raw[clip] = {name: m.eval_sequence(data) for name, m in metrics.items()}
+        sizes[clip] = {"gt_dets": data["num_gt_dets"], "tracker_dets": data["num_tracker_dets"],
+                       "gt_ids": data["num_gt_ids"], "tracker_ids": data["num_tracker_ids"]}
+    return raw, sizes
+
+
+# TrackEval combines sequences by summing these count fields (HOTA's per-alpha arrays have 19 entries; AssA is
+# averaged with HOTA_TP as weight, so AssA·HOTA_TP is the summed field).
+_HOTA_SUMMED = ("HOTA_TP", "HOTA_FN", "HOTA_FP")
+_CLEAR_SUMMED = ("CLR_TP", "CLR_FN", "CLR_FP", "IDSW")
+_IDENTITY_SUMMED = ("IDTP", "IDFN", "IDFP")
+
+
+def pooling_vector(raw: dict) -> np.ndarray:
+    """One clip's TrackEval result as the vector of fields that add up across sequences (see `pooled_scores`)."""
+    h, c, i = raw["HOTA"], raw["CLEAR"], raw["Identity"]
+    parts = [np.asarray(h[f], dtype=np.float64) for f in _HOTA_SUMMED]
+    parts.append(np.asarray(h["AssA"], dtype=np.float64) * np.asarray(h["HOTA_TP"], dtype=np.float64))
+    parts.append(np.asarray([c[f] for f in _CLEAR_SUMMED] + [i[f] for f in _IDENTITY_SUMMED], dtype=np.float64))
+    return np.concatenate(parts)
+
+
+def pooled_scores(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """HOTA, MOTA and IDF1 from summed `pooling_vector`s (one row per pooled set of clips), by the formulas of
+    TrackEval's combine_sequences; equal to `evaluate(...)["combined"]` for the plain sum over all clips."""
+    sums = np.atleast_2d(sums)
+    a = (sums.shape[1] - len(_CLEAR_SUMMED) - len(_IDENTITY_SUMMED)) // 4
+    tp, fn, fp, ass_w = (sums[:, k * a:(k + 1) * a] for k in range(4))
+    clr_tp, clr_fn, clr_fp, idsw, idtp, idfn, idfp = sums[:, 4 * a:].T
+    det_a = tp / np.maximum(1, tp + fn + fp)
+    ass_a = ass_w / np.maximum(1.0, tp)
+    return {"HOTA": np.sqrt(det_a * ass_a).mean(axis=1),
+            "MOTA": (clr_tp - clr_fp - idsw) / np.maximum(1.0, clr_tp + clr_fn),
+            "IDF1": idtp / np.maximum(1.0, idtp + 0.5 * idfp + 0.5 * idfn)}
+
+
 def evaluate(sequences: dict[str, tuple[np.ndarray, np.ndarray, int]], threshold: float = IOU_THRESHOLD) -> dict:
     """Evaluate {clip: (gt_rows, track_rows, num_frames)}.
 
@@ -78,14 +123,8 @@ def evaluate(sequences: dict[str, tuple[np.ndarray, np.ndarray, int]], threshold
     if not sequences:
         raise ValueError("no sequences to evaluate")
     metrics = _metrics(threshold)
-    raw: dict[str, dict] = {}
-    clips = {}
-    for clip, (gt, tracks, n) in sequences.items():
-        data = sequence_data(gt, tracks, n)
-        raw[clip] = {name: m.eval_sequence(data) for name, m in metrics.items()}
-        clips[clip] = {**summarize(raw[clip]), "gt_dets": data["num_gt_dets"],
-                       "tracker_dets": data["num_tracker_dets"], "gt_ids": data["num_gt_ids"],
-                       "tracker_ids": data["num_tracker_ids"]}
+    raw, sizes = evaluate_clips(sequences, threshold)
+    clips = {clip: {**summarize(raw[clip]), **sizes[clip]} for clip in raw}
     combined = summarize({name: m.combine_sequences({c: raw[c][name] for c in raw}) for name, m in metrics.items()})
     paper = {k: float(np.mean([clips[c][k] for c in clips])) for k in ("MOTA", "IDF1", "HOTA_alpha005")}
     return {"clips": clips, "combined": combined, "paper_way": paper}

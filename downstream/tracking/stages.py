@@ -73,6 +73,25 @@ def track_domain(detections_dir: str, frames_dir: str, domain: str, tracker: str
     return summary
 
 
+def track_sequences(track_dir: str, frames_dir: str, annos_root: str,
+                    domain: str) -> tuple[dict[str, tuple], dict[str, str], dict[str, str]]:
+    """{clip: (gt rows, track rows, frame count)} for every GT clip of the domain (no tracks.txt: no rows),
+    with the gt.txt and tracks.txt paths found; a UserError when either kind of file is absent altogether."""
+    gt_files = clips_with_file(annos_root, domain, "gt.txt")
+    if not gt_files:
+        fail(f"no ground truth: no <clip>/gt.txt under {os.path.join(annos_root, domain)}")
+    track_files = clips_with_file(track_dir, domain, TRACKS)
+    if not track_files:
+        fail(f"no tracks: no <clip>/{TRACKS} under {os.path.join(track_dir, domain)} (run track.py first)")
+    meta, _ = resolve_metadata(None, frames_dir, domain)
+    sequences = {}
+    for clip, gt_path in gt_files.items():
+        gt = read_mot(gt_path)
+        tracks = read_mot(track_files[clip]) if clip in track_files else np.zeros((0, 10))
+        sequences[clip] = (gt, tracks, num_frames(frames_dir, domain, clip, meta.get(clip), default=0))
+    return sequences, gt_files, track_files
+
+
 def evaluate_tracks(track_dir: str, frames_dir: str, annos_root: str, domain: str, threshold: float = 0.5) -> dict:
     """TrackEval HOTA/CLEAR/Identity over the domain's GT clips; writes metrics_track.csv/.json; returns the result.
 
@@ -80,19 +99,8 @@ def evaluate_tracks(track_dir: str, frames_dir: str, annos_root: str, domain: st
     """
     from downstream.track_metrics import CLIP_FIELDS, evaluate
 
-    gt_files = clips_with_file(annos_root, domain, "gt.txt")
-    if not gt_files:
-        fail(f"no ground truth: no <clip>/gt.txt under {os.path.join(annos_root, domain)}")
+    sequences, gt_files, track_files = track_sequences(track_dir, frames_dir, annos_root, domain)
     out_dir = os.path.join(track_dir, domain)
-    track_files = clips_with_file(track_dir, domain, TRACKS)
-    if not track_files:
-        fail(f"no tracks: no <clip>/{TRACKS} under {out_dir} (run track.py first)")
-    meta, _ = resolve_metadata(None, frames_dir, domain)
-    sequences = {}
-    for clip, gt_path in gt_files.items():
-        gt = read_mot(gt_path)
-        tracks = read_mot(track_files[clip]) if clip in track_files else np.zeros((0, 10))
-        sequences[clip] = (gt, tracks, num_frames(frames_dir, domain, clip, meta.get(clip), default=0))
     result = evaluate(sequences, threshold)
     result.update(domain=domain, iou_threshold=threshold,
                   clips_without_tracks=sorted(set(gt_files) - set(track_files)),

@@ -1,0 +1,265 @@
+"""Bootstrap intervals over test clips (downstream/bootstrap.py) and their place in the report: hand-computed
+cases, parity of the pooled per-clip statistics with the pipeline's own metric functions (torchmetrics mAP,
+TrackEval's combination, nMAE), paired differences, and the files written and read back."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from downstream import bootstrap as bs
+from downstream import detection_metrics as dm
+
+DOMAIN = "elwha"
+
+
+# ------------------------------------------------------------------------------------------- hand-made cases
+def test_resample_weights_are_multiplicities_of_draws_with_replacement():
+    w = bs.resample_weights(5, 300, seed=3)
+    assert w.shape == (300, 5) and (w.sum(axis=1) == 5).all() and (w >= 0).all()
+    assert (w == 0).any() and (w > 1).any()                      # some clips left out, some drawn twice
+    assert np.array_equal(w, bs.resample_weights(5, 300, seed=3))  # fixed seed: the same resamples
+
+
+def test_one_clip_collapses_every_interval_to_the_point():
+    st = bs.ClipStats(quality=np.array([[60.0, 1.5, 3]]), count=np.array([[2.0, 5.0]]))
+    r = bs.bootstrap({"SAVeD": st}, 1, resamples=50)
+    assert r["point"]["SAVeD"] == pytest.approx({"psnr": 20.0, "ssim": 0.5, "nmae": 0.4})
+    for m, v in r["point"]["SAVeD"].items():
+        assert r["ci"]["SAVeD"][m] == pytest.approx([v, v])
+    assert r["bootstrap"] == {"resamples": 50, "clips": 1, "seed": 0}
+
+
+def test_two_clips_nmae_interval_spans_exactly_the_computable_values():
+    # clip a: 1 error over 4 fish, clip b: 3 errors over 2 fish. Resamples {a,a}, {a,b}, {b,b} give nMAE 1/4,
+    # 4/6 and 3/2; with 2000 draws each extreme holds about a quarter of them, so the 2.5 % and 97.5 %
+    # percentiles are the extremes themselves.
+    st = bs.ClipStats(count=np.array([[1.0, 4.0], [3.0, 2.0]]))
+    vals = bs.metric_values(st, bs.resample_weights(2, 2000))["nmae"]
+    assert set(np.round(vals, 12)) == {0.25, round(4 / 6, 12), 1.5}
+    r = bs.bootstrap({"raw": st}, 2)
+    assert r["point"]["raw"]["nmae"] == pytest.approx(4 / 6)
+    assert r["ci"]["raw"]["nmae"] == pytest.approx([0.25, 1.5])
+
+
+def test_resamples_without_fish_are_left_out_of_the_nmae_interval():
+    st = bs.ClipStats(count=np.array([[1.0, 0.0], [1.0, 2.0]]))   # {a,a} has no GT fish: nMAE undefined
+    vals = bs.metric_values(st, np.array([[2.0, 0.0], [0.0, 2.0]]))["nmae"]
+    assert np.isnan(vals[0]) and vals[1] == pytest.approx(0.5)
+    assert bs.percentile_interval(np.array([np.nan, 0.5, 1.0]), level=1.0) == (0.5, 1.0)
+    assert bs.percentile_interval(np.array([np.nan])) is None
+
+
+def test_paired_identical_rows_differ_by_exactly_zero_and_a_better_row_is_significant():
+    rng = np.random.default_rng(0)
+    gt = rng.integers(2, 6, 8).astype(float)
+    same = bs.ClipStats(count=np.c_[rng.integers(0, 3, 8), gt], quality=np.c_[rng.uniform(20, 30, 8) * 10,
+                                                                              rng.uniform(0, 1, 8) * 10, np.full(8, 10)])
+    worse = bs.ClipStats(count=same.count + np.c_[np.full(8, 2.0), np.zeros(8)], quality=same.quality.copy())
+    r = bs.bootstrap({"SAVeD": same, "twin": bs.ClipStats(same.quality.copy(), None, None, same.count.copy()),
+                      "raw": worse}, 8, resamples=500)
+    for m in ("psnr", "ssim", "nmae"):
+        assert r["paired"]["twin"][m] == {"diff": 0.0, "lo": 0.0, "hi": 0.0, "significant": False}
+    p = r["paired"]["raw"]["nmae"]
+    assert p["diff"] == pytest.approx(-16 / gt.sum()) and p["hi"] < 0 and p["significant"]
+    assert not r["paired"]["raw"]["psnr"]["significant"]
+    text = bs.verdicts(r["paired"])
+    assert text[1] == "SAVeD vs raw: SAVeD better on nMAE; no significant difference on PSNR (dB), SSIM."
+    assert text[0] == "SAVeD vs twin: no significant difference on PSNR (dB), SSIM, nMAE."
+    table = bs.format_paired(r["paired"])
+    assert "nMAE (lower is better)" in table and " *" in table.splitlines()[3]
+
+
+# --------------------------------------------------------------- parity with the pipeline's metric functions
+def _random_clip(rng, n_frames: int, tie_scores: bool) -> list[dm.FrameDets]:
+    frames = []
+    for _ in range(n_frames):
+        n = int(rng.integers(0, 3))
+        xy = rng.uniform(0, 60, (n, 2))
+        gt = np.hstack([xy, xy + rng.uniform(6, 14, (n, 2))])
+        fp_xy = rng.uniform(0, 60, (int(rng.integers(0, 3)), 2))
+        pred = np.vstack([gt + rng.normal(0, 1.5, (n, 1)), np.hstack([fp_xy, fp_xy + 8])])
+        scores = rng.uniform(0.05, 1, len(pred))
+        frames.append(dm.FrameDets(gt, pred, np.round(scores, 1) if tie_scores else scores))
+    return frames
+
+
+@pytest.mark.parametrize("tie_scores", [False, True])
+def test_pooled_ap_of_all_clips_equals_torchmetrics(tie_scores):
+    rng = np.random.default_rng(1)
+    clips = [_random_clip(rng, 15, tie_scores) for _ in range(4)]
+    iou, rec, max_dets = dm.coco_thresholds()
+    tables = [dm.match_table(c, iou, max_dets) for c in clips]
+    ap = dm.pooled_average_precision(tables, np.ones((1, 4)), rec)[0]
+    ref = dm.mean_average_precision([f for c in clips for f in c])
+    assert ap[0] == pytest.approx(ref["mAP50"], abs=1e-6) and ap.mean() == pytest.approx(ref["mAP50-95"], abs=1e-6)
+
+
+def test_pooled_ap_of_a_resample_equals_torchmetrics_on_the_repeated_clips():
+    rng = np.random.default_rng(2)
+    clips = [_random_clip(rng, 12, False) for _ in range(4)]
+    iou, rec, max_dets = dm.coco_thresholds()
+    tables = [dm.match_table(c, iou, max_dets) for c in clips]
+    w = np.array([[2, 0, 1, 1], [0, 3, 0, 1]])
+    ap = dm.pooled_average_precision(tables, w, rec)
+    for b in range(2):
+        frames = [f for i, c in enumerate(clips) for _ in range(w[b, i]) for f in c]
+        ref = dm.mean_average_precision(frames)
+        assert ap[b, 0] == pytest.approx(ref["mAP50"], abs=1e-6)
+        assert ap[b].mean() == pytest.approx(ref["mAP50-95"], abs=1e-6)
+
+
+def test_match_table_keeps_the_top_100_predictions_of_a_frame():
+    gt = np.array([[0.0, 0, 10, 10]])
+    pred = np.tile([[50.0, 50, 60, 60]], (101, 1))
+    pred[100] = gt[0]                                  # the lowest-scored prediction is the only hit
+    t = dm.match_table([dm.FrameDets(gt, pred, np.linspace(1, 0.1, 101))], np.array([0.5]), max_dets=100)
+    assert t.tp.shape == (1, 100) and not t.tp.any() and t.n_gt == 1
+
+
+def test_pooled_tracking_scores_equal_trackeval_combination():
+    from downstream.track_metrics import _metrics, evaluate, evaluate_clips, pooled_scores, pooling_vector
+
+    def rows(items):
+        return np.asarray([[f, i, x, y, 10, 10, 1, -1, -1, -1] for f, i, x, y in items], np.float64).reshape(-1, 10)
+
+    gt_a = rows([(f, 1, 5 * f, 0) for f in range(1, 7)] + [(f, 2, 40, 3 * f) for f in range(2, 6)])
+    tr_a = rows([(f, 1, 5 * f + 2, 0) for f in range(1, 4)] + [(f, 3, 5 * f, 1) for f in range(4, 7)]
+                + [(3, 9, 80, 80)])
+    gt_b = rows([(f, 1, 0, 4 * f) for f in range(1, 5)])
+    tr_b = rows([(f, 5, 1, 4 * f) for f in range(1, 5)] + [(2, 6, 60, 60), (3, 6, 61, 60)])
+    seqs = {"a": (gt_a, tr_a, 6), "b": (gt_b, tr_b, 5), "c": (gt_b, np.zeros((0, 10)), 5)}
+    raw, sizes = evaluate_clips(seqs)
+    assert sizes["a"]["gt_dets"] == 10 and sizes["c"]["tracker_dets"] == 0
+    vecs = np.stack([pooling_vector(raw[c]) for c in seqs])
+    full = evaluate(seqs)["combined"]
+    got = pooled_scores(vecs.sum(axis=0))
+    for k in ("HOTA", "MOTA", "IDF1"):
+        assert got[k][0] == pytest.approx(full[k], abs=1e-12)
+    metrics = _metrics(0.5)
+    w = np.array([[3, 0, 1], [0, 2, 1]])
+    got = pooled_scores(w @ vecs)
+    for b in range(2):
+        repeated = {f"{c}{k}": raw[c] for i, c in enumerate(seqs) for k in range(w[b, i])}
+        comb = {n: m.combine_sequences({s: r[n] for s, r in repeated.items()}) for n, m in metrics.items()}
+        assert got["HOTA"][b] == pytest.approx(float(np.mean(comb["HOTA"]["HOTA"])), abs=1e-12)
+        assert got["MOTA"][b] == pytest.approx(float(comb["CLEAR"]["MOTA"]), abs=1e-12)
+        assert got["IDF1"][b] == pytest.approx(float(comb["Identity"]["IDF1"]), abs=1e-12)
+
+
+# ------------------------------------------------------------------ a run folder written by the pipeline
+def _detections(gt: np.ndarray, rng, quality: float) -> np.ndarray:
+    """Detections from GT rows: each kept with probability `quality`, jittered, plus false positives."""
+    keep = gt[rng.uniform(size=len(gt)) < quality].copy()
+    keep[:, 2:4] += rng.normal(0, 2 * (1 - quality), (len(keep), 2))
+    keep[:, 6] = np.round(rng.uniform(0.4, 1.0, len(keep)), 4)
+    n_fp = int(rng.integers(0, 4 + int(10 * (1 - quality))))
+    fp = np.zeros((n_fp, 10)) - 1
+    if n_fp:
+        fp[:, 0] = rng.integers(1, int(gt[:, 0].max()) + 1, n_fp)
+        fp[:, 2:4] = rng.uniform(1, 40, (n_fp, 2))
+        fp[:, 4:6] = 8
+        fp[:, 6] = np.round(rng.uniform(0.05, 0.6, n_fp), 4)
+    rows = np.vstack([keep, fp])
+    rows[:, 1] = 0
+    for f in np.unique(rows[:, 0]):                   # ids 1..N within each frame, as detect.py writes them
+        sel = np.where(rows[:, 0] == f)[0]
+        rows[sel, 1] = np.arange(1, len(sel) + 1)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> str:
+    return make_run(str(tmp_path_factory.mktemp("run")))
+
+
+def make_run(run: str) -> str:
+    """A demo-shaped run folder: synthetic data, then for two input kinds the pipeline's own detection,
+    tracking and counting evaluators over hand-made detections (SAVeD's close to the truth, raw's poor)."""
+    from common.atomic import write_json
+    from dataset.synthetic import generate
+    from downstream.mot import read_mot, write_mot
+    from downstream.tracking import stages
+
+    data = os.path.join(run, "data")
+    generate(data, domains=[DOMAIN], clips_per_domain=4, frames=24, height=128, width=64, fish_per_clip=3,
+             progress=False)
+    gt_dir, frames = os.path.join(data, "annotations_mot"), os.path.join(data, "frames", "raw")
+    os.makedirs(os.path.join(run, "frames"))
+    os.symlink(os.path.join(data, "clean"), os.path.join(run, "frames", "saved"))   # SAVeD's "denoised" frames
+    rng = np.random.default_rng(0)
+    for key, quality in (("raw", 0.55), ("SAVeD", 0.97)):
+        results = os.path.join(run, "downstream", key)
+        for clip in sorted(os.listdir(os.path.join(gt_dir, DOMAIN))):
+            gt = read_mot(os.path.join(gt_dir, DOMAIN, clip, "gt.txt"))
+            write_mot(os.path.join(results, DOMAIN, clip, "preds.txt"), _detections(gt, rng, quality))
+        dm.evaluate_domain(gt_dir, frames, results, DOMAIN)
+        stages.track_domain(results, frames, DOMAIN)
+        stages.evaluate_tracks(results, frames, gt_dir, DOMAIN)
+        pred, _ = stages.count_domain(results, frames, DOMAIN)
+        r = stages.evaluate_counts(pred, stages.gt_counts_from_mot(gt_dir, frames, DOMAIN))
+        write_json(os.path.join(results, DOMAIN, "metrics_count.json"), {**r, "ground_truth": gt_dir})
+    return run
+
+
+def test_full_set_values_reproduce_the_pipeline_and_saved_is_significantly_better(run_dir):
+    from downstream.report import collect_row
+
+    rows = [collect_row(run_dir, k, DOMAIN) for k in ("raw", "SAVeD")]
+    for r in rows:
+        assert {"psnr", "ssim", "map50", "map50_95", "hota", "mota", "idf1", "nmae"} <= set(r.metrics)
+    boot, problems = bs.bootstrap_rows(run_dir, rows, DOMAIN, resamples=300)
+    assert problems == []
+    for r in rows:
+        for m in bs.METRICS:
+            assert boot["point"][r.kind][m] == pytest.approx(r.metrics[m], abs=1e-6), (r.kind, m)
+            lo, hi = boot["ci"][r.kind][m]
+            assert lo <= hi
+    p = boot["paired"]["raw"]
+    assert p["map50"]["significant"] and p["map50"]["lo"] > 0
+    assert p["psnr"]["significant"] and p["psnr"]["diff"] > 0
+    assert p["map50"]["diff"] == pytest.approx(rows[1].metrics["map50"] - rows[0].metrics["map50"], abs=1e-6)
+    assert boot["bootstrap"] == {"resamples": 300, "clips": 4, "seed": 0}
+    rows[1].metrics["mota"] += 0.01                  # a value the clip statistics do not reproduce is reported
+    assert bs.point_mismatches(rows, boot["point"]) == [
+        f"SAVeD.mota: the bootstrap's full-set value {boot['point']['SAVeD']['mota']:.6f} differs from the "
+        f"pipeline's {rows[1].metrics['mota']:.6f}"]
+
+
+def test_report_writes_intervals_and_paired_table_and_round_trips(run_dir, capsys):
+    from downstream.report import main
+
+    assert main(["--run-dir", run_dir, "--test-domain", DOMAIN, "--kinds", "raw", "SAVeD", "--bootstrap", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "SAVeD − row" in out and "200 resamples" in out and "warning" not in out
+    metrics = json.load(open(os.path.join(run_dir, "metrics.json")))
+    first = open(os.path.join(run_dir, "metrics.json")).read()
+    assert set(metrics["rows"]) == {"raw", "SAVeD"} and isinstance(metrics["rows"]["SAVeD"]["map50"], float)
+    assert metrics["bootstrap"] == {"resamples": 200, "clips": 4, "seed": 0}
+    for kind in ("raw", "SAVeD"):
+        for m in bs.METRICS:
+            lo, hi = metrics["ci"][kind][m]
+            assert lo <= hi
+    p = metrics["paired"]["raw"]["nmae"]
+    assert set(p) == {"diff", "lo", "hi", "significant"} and isinstance(p["significant"], bool)
+    report = open(os.path.join(run_dir, "report.md")).read()
+    v, (lo, hi) = metrics["rows"]["SAVeD"]["map50"], metrics["ci"]["SAVeD"]["map50"]
+    assert f"{v:.3f} [{lo:.3f}, {hi:.3f}]" in report
+    assert "## SAVeD − row (paired bootstrap)" in report and "SAVeD vs raw: SAVeD better on" in report
+    assert "200 resamples (seed 0) of the 4 test clips drawn with replacement" in report
+    # deterministic: the same command writes the same metrics.json (bar the figures, which are not compared)
+    main(["--run-dir", run_dir, "--test-domain", DOMAIN, "--kinds", "raw", "SAVeD", "--bootstrap", "200"])
+    assert open(os.path.join(run_dir, "metrics.json")).read() == first
+    # --bootstrap 0: the plain contract, no interval keys
+    main(["--run-dir", run_dir, "--test-domain", DOMAIN, "--kinds", "raw", "SAVeD", "--bootstrap", "0"])
+    metrics = json.load(open(os.path.join(run_dir, "metrics.json")))
+    assert "ci" not in metrics and "paired" not in metrics and "bootstrap" not in metrics
+    saved_line = [ln for ln in open(os.path.join(run_dir, "report.md")) if ln.startswith("| SAVeD |")]
+    assert len(saved_line) == 1 and "[" not in saved_line[0]
+
+
+def test_negative_bootstrap_is_a_one_line_error(run_dir, run):
+    r = run("-m", "downstream.report", "--run-dir", run_dir, "--bootstrap", "-1")
+    assert r.returncode == 2 and r.stderr.strip() == "error: --bootstrap must be >= 0 (0 = off), got -1"
