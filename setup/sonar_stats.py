@@ -1,0 +1,123 @@
+#!/usr/bin/env python
+"""Measure how sonar-like clips are: noise level and grain, static share, range profile, filter response,
+targets, shadows and beam stripes, side by side (definitions: docs/sonar_realism.md).
+
+    python setup/sonar_stats.py ../shared/data/didson_sonar/lamprey1.avi ../shared/data/didson_sonar/lamprey3.avi
+    python setup/sonar_stats.py data/synthetic                        # a CFC22 root: every clip, with its gt.txt
+    python setup/sonar_stats.py my_clip/ --gt my_clip_gt.txt --json stats.json --max-frames 100
+
+Each input is a video file, a folder of frames (one clip), or a folder of clips / a CFC22-layout root (every clip
+under it is measured; a clip under <root>/frames/<kind>/<domain>/<clip> uses
+<root>/annotations_mot/<domain>/<clip>/gt.txt when it exists). Without gt boxes, moving targets are detected.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common.cli import fail, run_cli  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="CLIP_OR_FOLDER",
+                   help="video files, frame folders, folders of clips or CFC22 dataset roots")
+    p.add_argument("--gt", nargs="+", default=None, metavar="GT_TXT",
+                   help="MOT gt.txt per input (one per input, each input a single clip); overrides the automatic lookup")
+    p.add_argument("--json", default=None, metavar="OUT",
+                   help="also write {clip: {statistic: value}} to this JSON file (NaN as null)")
+    p.add_argument("--max-frames", "--max_frames", type=int, default=None, metavar="N",
+                   help="measure only the first N frames of each clip (faster; statistics get noisier)")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown instead of plain text")
+    return p.parse_args(argv)
+
+
+def _frames_dir(path: str) -> bool:
+    from dataset.frames import is_image
+
+    try:
+        return any(is_image(n) and not n.startswith(".") for n in os.listdir(path))
+    except OSError:
+        return False
+
+
+def _videos(path: str) -> list[str]:
+    from dataset.frames import is_video, natural_key
+
+    names = [n for n in os.listdir(path) if is_video(n) and not n.startswith(".")]
+    return [os.path.join(path, n) for n in sorted(names, key=natural_key)]
+
+
+def auto_gt(clip_dir: str) -> str | None:
+    """<root>/annotations_mot[_all]/<rel>/gt.txt for a clip at <root>/frames/<kind>/<rel>, if that file exists."""
+    parts = os.path.abspath(clip_dir).split(os.sep)
+    for i in range(len(parts) - 2, 0, -1):
+        if parts[i] == "frames":
+            root, rel = os.sep.join(parts[:i]) or os.sep, parts[i + 2:]
+            for ann in ("annotations_mot", "annotations_mot_all"):
+                cand = os.path.join(root, ann, *rel, "gt.txt")
+                if rel and os.path.isfile(cand):
+                    return cand
+    return None
+
+
+def expand(path: str) -> list[tuple[str, str, str | None]]:
+    """(name, clip path, gt.txt or None) for every clip an input stands for."""
+    from dataset.frames import is_video
+    from dataset.prep import find_leaf_dirs
+
+    if not os.path.exists(path):
+        fail(f"input not found: {path}")
+    if os.path.isfile(path):
+        if not is_video(path):
+            fail(f"not a video file or a folder of frames: {path}")
+        return [(os.path.splitext(os.path.basename(path))[0], path, None)]
+    if _frames_dir(path):
+        return [(os.path.basename(os.path.normpath(path)), path, auto_gt(path))]
+    base = os.path.join(path, "frames", "raw") if os.path.isdir(os.path.join(path, "frames", "raw")) else path
+    clips = []
+    for rel in find_leaf_dirs(base, lambda d: _frames_dir(d) or bool(_videos(d))):
+        d = os.path.join(base, rel)
+        if _frames_dir(d):
+            clips.append((rel.replace(os.sep, "/") or os.path.basename(d), d, auto_gt(d)))
+        for v in _videos(d):
+            clips.append((os.path.splitext(os.path.relpath(v, base))[0].replace(os.sep, "/"), v, None))
+    if not clips:
+        fail(f"no clips (video files or folders of frames) under {path}")
+    return clips
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.max_frames is not None and args.max_frames < 1:
+        fail(f"--max-frames must be at least 1, got {args.max_frames}")
+    clips = [c for path in args.inputs for c in expand(path)]
+    if args.gt is not None:
+        if len(args.gt) != len(args.inputs) or len(clips) != len(args.inputs):
+            fail(f"--gt needs one gt.txt per input clip: {len(args.gt)} gt file(s) for {len(clips)} clip(s)")
+        clips = [(name, path, gt) for (name, path, _), gt in zip(clips, args.gt)]
+
+    from common.atomic import write_json
+    from dataset.sonar_stats import format_table, load_clip, measure, to_markdown
+    from downstream.mot import read_mot
+
+    results = []
+    for name, path, gt in clips:
+        frames = load_clip(path, max_frames=args.max_frames)
+        rows = read_mot(gt) if gt else None
+        print(f"measuring {name}: {len(frames)} frames {frames.shape[2]}x{frames.shape[1]}"
+              f"{', gt ' + gt if gt else ', targets detected'}", file=sys.stderr, flush=True)
+        results.append((name, measure(frames, gt_rows=rows, name=name)))
+    print(to_markdown(results) if args.markdown else format_table(results))
+    if args.json:
+        write_json(args.json, {name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in st.items()}
+                               for name, st in results})
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
