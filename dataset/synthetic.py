@@ -1,15 +1,13 @@
 """Synthetic low-SNR sonar benchmark with known clean frames, boxes, track ids and counts.
 
 Real sonar clips carry no clean ground truth, so every claim of the project (denoising helps detection,
-tracking, counting) is measured here. Frames imitate ARIS/DIDSON imaging sonar: a fan-shaped field of view
-(apex at the bottom, black outside), a textured river bed that drifts and flickers, range-dependent gain,
-multiplicative speckle, additive noise and vertical beam stripes. Fish are elongated bright bodies with an
-undulating tail that swim left or right at varied speeds; some turn back, some enter or leave at the edges,
-they overlap; stationary debris is bright but never annotated (and must not be counted).
+tracking, counting) is measured here. The frames come from `dataset/sonar_model.py`, a physically based
+imaging-sonar model whose statistics match real DIDSON clips (noise level and grain, static share, range gain,
+stripes, flicker, target size, speed, contrast and shadow: docs/sonar_realism.md). This module writes them in
+the project's dataset layouts, with the clean frames, MOT ground truth and crossing counts beside them.
 
-The clean frame is the scene before the sensor (texture, fish, debris, gain, fan); the noisy frame adds
-speckle, stripes and additive noise. At the default noise a fish is hard to see in one frame but visible in
-motion. Everything is a function of the seed: the same arguments give the same bytes.
+The clean frame is the display without speckle, stripes or flicker; stationary debris is part of the bed and
+never annotated. Everything is a function of the seed: the same arguments give the same bytes.
 """
 from __future__ import annotations
 
@@ -17,12 +15,13 @@ import json
 import os
 import shutil
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 
 from common.atomic import write_json
 from common.cli import fail
+from dataset.sonar_model import SonarParams
+from dataset.sonar_model import render_clip as render_sonar_clip
 
 LAYOUTS = ("cfc22", "cva", "pocus", "fluo", "custom")
 DEFAULT_DOMAINS = {
@@ -42,167 +41,22 @@ OWNED = {
 }
 
 
-@dataclass
-class Fish:
-    x0: float          # centre x at its first frame (pixels)
-    y0: float          # centre y (range axis)
-    vx: float          # pixels per frame (sign = direction)
-    vy: float
-    length: float
-    brightness: float
-    start: int         # first frame it exists
-    turn_at: int       # frame where it turns back (or -1)
-    phase: float
-
-
 def _domain_style(domain: str) -> dict:
-    """Per-domain acquisition differences (gain, texture, noise), so the benchmark has a domain shift."""
+    """Per-domain acquisition differences (gain, level, texture scale), so the benchmark has a domain shift."""
     r = np.random.default_rng(zlib.crc32(domain.encode()))
     return {
-        "bed_level": float(r.uniform(0.10, 0.16)),
-        "texture_scale": float(r.uniform(1.5, 3.0)),
-        "gain_near": float(r.uniform(0.4, 0.7)),
-        "noise_mult": float(r.uniform(0.9, 1.15)),
-        "drift": float(r.uniform(0.1, 0.35)),
+        "level": float(r.uniform(0.85, 1.15)),
+        "gain": float(r.uniform(0.9, 1.1)),
+        "texture_scale": float(r.uniform(0.8, 1.25)),
         "upstream": "left" if r.random() < 0.5 else "right",
     }
 
 
-def _smooth_field(rng: np.random.Generator, h: int, w: int, scale: float) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter
-
-    f = gaussian_filter(rng.standard_normal((h, w)), scale, mode="wrap")
-    f -= f.mean()
-    return f / (f.std() + 1e-8)
-
-
-def _fan_geometry(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fan mask, normalised range (0 at apex, 1 at the far edge) and beam angle per pixel."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    ax, ay = (w - 1) / 2.0, h + 0.02 * h  # apex just below the image
-    dx, dy = xx - ax, ay - yy
-    r = np.hypot(dx, dy)
-    theta = np.arctan2(dx, dy)
-    half = np.arctan2(w / 2.0, h) * 0.98
-    rmax = h * 1.0
-    mask = (np.abs(theta) <= half) & (r <= rmax) & (r >= 0.04 * h)
-    return mask, r / rmax, theta / half
-
-
-def _make_fish(rng: np.random.Generator, n: int, frames: int, h: int, w: int) -> list[Fish]:
-    fish = []
-    for i in range(n):
-        speed = rng.uniform(0.6, 1.6) * w / frames * 1.6
-        direction = 1 if rng.random() < 0.5 else -1
-        length = rng.uniform(0.16, 0.26) * w
-        # Most fish cross the whole field; some start inside (already present) or enter late.
-        start = int(rng.integers(0, max(1, frames // 2))) if i > 0 else 0
-        x_edge = -0.6 * length if direction > 0 else w + 0.6 * length
-        x0 = x_edge if rng.random() < 0.8 else rng.uniform(0.2 * w, 0.8 * w)
-        turn_at = int(rng.integers(start + frames // 5, frames)) if rng.random() < 0.2 else -1
-        fish.append(Fish(
-            x0=float(x0), y0=float(rng.uniform(0.25 * h, 0.85 * h)), vx=float(direction * speed),
-            vy=float(rng.uniform(-0.15, 0.15)), length=float(length), brightness=float(rng.uniform(0.45, 0.65)),
-            start=start, turn_at=turn_at, phase=float(rng.uniform(0, 2 * np.pi))))
-    return fish
-
-
-def _fish_position(f: Fish, t: int) -> tuple[float, float, float]:
-    """Centre (x, y) and heading sign of a fish at frame t."""
-    dt = t - f.start
-    if f.turn_at >= 0 and t > f.turn_at:
-        d1 = f.turn_at - f.start
-        x = f.x0 + f.vx * d1 - f.vx * (t - f.turn_at)
-        return x, f.y0 + f.vy * dt, -np.sign(f.vx)
-    return f.x0 + f.vx * dt, f.y0 + f.vy * dt, np.sign(f.vx)
-
-
-def _render_fish(img: np.ndarray, f: Fish, t: int) -> tuple[float, float, float, float] | None:
-    """Add a fish to `img` (in place); return its tight box (left, top, w, h) in 0-based pixels, or None."""
-    h, w = img.shape
-    cx, cy, heading = _fish_position(f, t)
-    L = f.length
-    thick = L * 0.13
-    n_pts = 9
-    s = np.linspace(-0.5, 0.5, n_pts)  # head at +0.5 along heading
-    wave = 0.08 * L * (0.5 - s) ** 1.5 * np.sin(2 * np.pi * (1.3 * s - 0.25 * t) + f.phase)
-    px = cx + heading * s * L
-    py = cy + wave
-    sig = thick * (0.55 + 0.6 * np.sqrt(np.clip(0.5 + s, 0, 1)))  # tail thinner than the head
-    x_lo, x_hi = int(max(0, np.floor(px.min() - 3 * sig.max()))), int(min(w, np.ceil(px.max() + 3 * sig.max()) + 1))
-    y_lo, y_hi = int(max(0, np.floor(py.min() - 3 * sig.max()))), int(min(h, np.ceil(py.max() + 3 * sig.max()) + 1))
-    if x_lo >= x_hi or y_lo >= y_hi:
-        return None
-    yy, xx = np.mgrid[y_lo:y_hi, x_lo:x_hi].astype(np.float32)
-    body = np.zeros_like(yy)
-    for x_, y_, s_ in zip(px, py, sig):
-        body = np.maximum(body, np.exp(-((xx - x_) ** 2 + (yy - y_) ** 2) / (2 * s_ ** 2)))
-    img[y_lo:y_hi, x_lo:x_hi] += f.brightness * body
-    on = body > 0.3
-    if on.sum() < 4:
-        return None
-    ys, xs = np.nonzero(on)
-    left, top = x_lo + xs.min(), y_lo + ys.min()
-    return float(left), float(top), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1)
-
-
-def render_clip(seed: tuple, frames: int, h: int, w: int, noise: float, n_fish: int, domain: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_clip(seed: tuple, frames: int, h: int, w: int, noise: float, n_fish: int, domain: str,
+                params: SonarParams | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Render one clip: (noisy uint8 T×H×W, clean uint8 T×H×W, MOT rows N×10 with 1-based frames/pixels)."""
     rng = np.random.default_rng(list(seed))
-    style = _domain_style(domain)
-    mask, rng_norm, beam = _fan_geometry(h, w)
-    pad = max(8, int(0.5 * h))
-    bed_tex = _smooth_field(rng, h + pad, w + pad, style["texture_scale"])
-    veg_tex = _smooth_field(rng, h + pad, w + pad, style["texture_scale"] * 0.6)
-    # River bed: a band of texture at far range plus patchy vegetation elsewhere.
-    band = np.clip(1.2 - 3.0 * np.abs(rng_norm - rng.uniform(0.6, 0.85)), 0, 1)
-    gain = 1.0 + style["gain_near"] * np.exp(-rng_norm / 0.18)  # brighter near the apex
-    fish = _make_fish(rng, n_fish, frames, h, w)
-    debris = [(rng.uniform(0.2, 0.8) * w, rng.uniform(0.3, 0.9) * h, rng.uniform(0.04, 0.07) * w)
-              for _ in range(int(rng.integers(1, 3)))]
-    beam_profile = _smooth_field(rng, 1, w + 64, 1.2)[0]
-    yy, xx = np.ogrid[0:h, 0:w]
-    debris_blobs = [0.5 * np.exp(-((xx - dx) ** 2 / (2 * dr ** 2) + (yy - dy) ** 2 / (2 * (0.5 * dr) ** 2)))
-                    for (dx, dy, dr) in debris]
-    noisy = np.zeros((frames, h, w), np.uint8)
-    clean = np.zeros((frames, h, w), np.uint8)
-    rows = []
-    for t in range(frames):
-        # Drifting, flickering background: a moving crop of the texture fields.
-        ox = int(round(pad / 2 + style["drift"] * t)) % pad
-        oy = int(round(pad / 2 + 0.4 * style["drift"] * np.sin(t / 9.0) * pad / 4)) % pad
-        flicker = 0.85 + 0.15 * np.sin(2 * np.pi * t / 23.0 + seed[-1])
-        bg = style["bed_level"] * (1 + 0.35 * bed_tex[oy:oy + h, ox:ox + w]) * (0.4 + band)
-        bg += 0.06 * flicker * np.clip(veg_tex[oy:oy + h, ox:ox + w], 0, None)
-        scene = np.clip(bg, 0, None).astype(np.float32)
-        for blob in debris_blobs:  # stationary: rendered once, added every frame
-            scene += blob
-        for fid, f in enumerate(fish, 1):
-            if t < f.start:
-                continue
-            box = _render_fish(scene, f, t)
-            if box is None:
-                continue
-            left, top, bw, bh = box
-            cx, cy = int(min(w - 1, left + bw / 2)), int(min(h - 1, top + bh / 2))
-            if not mask[cy, cx]:
-                continue  # outside the sonar's field of view: invisible, not annotated
-            rows.append([t + 1, fid, left + 1, top + 1, bw, bh, -1, -1, -1, -1])
-        scene = scene * gain * mask
-        clean_t = np.clip(scene, 0, 1)
-        clean[t] = np.round(clean_t * 255).astype(np.uint8)
-        if noise > 0:
-            k = 1.0 / (0.55 * noise) ** 2  # Gamma speckle, mean 1, std 0.55*noise
-            speckle = rng.gamma(k, 1.0 / k, size=(h, w)).astype(np.float32)
-            stripes = 1.0 + 0.25 * noise * np.roll(beam_profile, int(t * 0.3))[:w][None, :] * (0.7 + 0.3 * flicker)
-            additive = 0.05 * noise * rng.standard_normal((h, w)).astype(np.float32)
-            floor = 0.04 * noise * gain  # the sensor's noise floor shows even where the scene is dark
-            noisy_t = (scene * speckle * stripes + floor * speckle + additive) * mask
-        else:
-            noisy_t = clean_t
-        noisy[t] = np.clip(np.round(noisy_t * 255), 0, 255).astype(np.uint8)
-    return noisy, clean, np.asarray(rows, dtype=np.float64).reshape(-1, 10)
+    return render_sonar_clip(rng, frames, h, w, noise, n_fish, params or SonarParams(), _domain_style(domain))
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -258,8 +112,10 @@ def _link(target: str, link: str) -> None:
 
 def generate(out: str, layout: str = "cfc22", seed: int = 0, domains: tuple[str, ...] | list[str] | None = None,
              clips_per_domain: int | dict[str, int] = 3, frames: int = 80, height: int = 192, width: int = 96, noise: float = 1.0,
-             fish_per_clip: int = 3, fps: float = 10.0, overwrite: bool = False, progress: bool = True) -> dict:
+             fish_per_clip: int = 3, fps: float = 10.0, overwrite: bool = False, progress: bool = True,
+             params: SonarParams | None = None, target_scale: float = 1.0) -> dict:
     """Write a synthetic dataset in `layout` under `out`; return its summary (also saved as summary.json)."""
+    params = (params or SonarParams()).scaled_targets(target_scale)
     if layout not in LAYOUTS:
         fail(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     domains = tuple(domains) if domains else DEFAULT_DOMAINS[layout]
@@ -284,12 +140,13 @@ def generate(out: str, layout: str = "cfc22", seed: int = 0, domains: tuple[str,
     from downstream.mot import write_mot
 
     jobs = [(di, d, ci) for di, d in enumerate(domains) for ci in range(n_clips[d])]
-    summary = {"layout": layout, "seed": seed, "domains": {}, "noise": noise, "height": height, "width": width}
+    summary = {"layout": layout, "seed": seed, "domains": {}, "noise": noise, "height": height, "width": width,
+               "sonar": params.to_dict()}
     psnrs = []
     meta: dict[str, list] = {d: [] for d in domains}
     counts: dict[str, dict] = {d: {} for d in domains}
     for di, domain, ci in tqdm(jobs, desc="synthetic clips", disable=not progress, unit="clip"):
-        noisy, clean, rows = render_clip((seed, di, ci), frames, height, width, noise, fish_per_clip, domain)
+        noisy, clean, rows = render_clip((seed, di, ci), frames, height, width, noise, fish_per_clip, domain, params)
         name, fdir, namer = _clip_paths(out, layout, domain, ci)
         _write_frames(fdir, noisy, namer)
         _write_frames(os.path.join(out, "clean", domain, name), clean, lambda i: f"{i}.png")

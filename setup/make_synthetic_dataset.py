@@ -5,6 +5,11 @@ boxes, track ids and counts known.
     python setup/make_synthetic_dataset.py --out data/synthetic                 # CFC22 layout (default)
     python setup/make_synthetic_dataset.py --out data/syn_cva --layout cva      # BUV/CVA-Net layout
     python setup/make_synthetic_dataset.py --out data/syn --noise 0             # clean frames as the "noisy" input
+    python setup/make_synthetic_dataset.py --out data/mysite --like my_sonar/*.avi   # match the statistics of your clips
+
+Frames come from a physically based sonar model (beam × range grid, log-domain speckle, static bed, range
+gain, stripes, flicker, slow small targets with shadows); docs/sonar_realism.md compares its statistics with
+real DIDSON clips (`setup/sonar_stats.py` measures any clip).
 
 CFC22 layout written under --out: frames/raw/<domain>/<clip>/<i>.jpg, annotations_mot/<domain>/<clip>/gt.txt,
 annotations/<domain>.json (metadata), frames/raw_all/<domain>-<clip>/ and annotations_mot_all/<domain>-<clip>/
@@ -34,7 +39,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--frames", type=int, default=80, help="frames per clip")
     p.add_argument("--height", type=int, default=192, help="frame height in pixels (the sonar's range axis)")
     p.add_argument("--width", type=int, default=96, help="frame width in pixels (across beams; fish cross it)")
-    p.add_argument("--noise", type=float, default=1.0, help="noise scale: 0 = clean, 1 = default low SNR, 2 = harder")
+    p.add_argument("--noise", type=float, default=1.0,
+                   help="noise scale: 0 = clean, 1 = the real clips' level (default), 2 = harder")
+    p.add_argument("--target-scale", "--target_scale", type=float, default=1.0,
+                   help="fish length × this (1 = the lampreys of the real clips, ~6%% of the frame width; the CPU demo "
+                        "uses 2 so that a small detector at 160 px can see them)")
+    p.add_argument("--like", nargs="+", default=None, metavar="CLIP",
+                   help="real sonar clips (videos or frame folders) to imitate: their noise level, grain, static share, "
+                        "gain profile and fan geometry are measured and the generator is calibrated to match them")
+    p.add_argument("--sonar-params", "--sonar_params", default=None, metavar="JSON",
+                   help="sonar model parameters from a file (e.g. the `sonar` block of a previous summary.json)")
     p.add_argument("--fish-per-clip", type=int, default=3, help="fish swimming through each clip")
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the metadata (and POCUS videos)")
     p.add_argument("--overwrite", action="store_true", help="replace synthetic data already in --out")
@@ -57,9 +71,19 @@ def main() -> int:
         except ValueError:
             fail(f"--clips-per-domain takes N or DOMAIN=N, got {item!r}")
 
+    params = None
+    if a.sonar_params:
+        from dataset.sonar_model import load_params
+
+        params = load_params(a.sonar_params)
+    if a.like:
+        from dataset.sonar_calibrate import calibrate_like
+
+        params = calibrate_like(a.like, base=params, progress=not a.quiet)
     summary = generate(a.out, layout=a.layout, seed=a.seed, domains=a.domains, clips_per_domain=clips,
                        frames=a.frames, height=a.height, width=a.width, noise=a.noise, fish_per_clip=a.fish_per_clip,
-                       fps=a.fps, overwrite=a.overwrite, progress=not a.quiet)
+                       fps=a.fps, overwrite=a.overwrite, progress=not a.quiet, params=params,
+                       target_scale=a.target_scale)
     print(f"synthetic benchmark ({a.layout} layout) written to {a.out}")
     print(format_summary(summary))
     if a.preview:
