@@ -91,6 +91,21 @@ def expand(path: str) -> list[tuple[str, str, str | None]]:
     return clips
 
 
+def unique_names(clips: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+    """Clips that share a name (e.g. two `clip000` folders) are told apart by their parent folder, then by a number."""
+    from collections import Counter
+
+    counts = Counter(name for name, _, _ in clips)
+    out = [(f"{os.path.basename(os.path.dirname(os.path.normpath(p)))}/{n}" if counts[n] > 1 and "/" not in n else n,
+            p, g) for n, p, g in clips]
+    seen: Counter = Counter()
+    final = []
+    for n, p, g in out:
+        seen[n] += 1
+        final.append((n if seen[n] == 1 else f"{n}#{seen[n]}", p, g))
+    return final
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
@@ -100,6 +115,7 @@ def main(argv=None) -> int:
         if len(args.gt) != len(args.inputs) or len(clips) != len(args.inputs):
             fail(f"--gt needs one gt.txt per input clip: {len(args.gt)} gt file(s) for {len(clips)} clip(s)")
         clips = [(name, path, gt) for (name, path, _), gt in zip(clips, args.gt)]
+    clips = unique_names(clips)
 
     from common.atomic import write_json
     from dataset.sonar_stats import format_table, load_clip, measure, to_markdown

@@ -51,6 +51,14 @@ def test_fan_geometry_finds_a_known_apex_below_and_above_the_image():
     assert g.angle[80, 80] > 0 > g.angle[80, 40] and g2.angle[80, 80] > 0 > g2.angle[80, 40]
 
 
+def test_a_clip_without_a_fan_is_measured_with_a_distant_apex():
+    frames = np.random.default_rng(7).integers(60, 120, (6, 24, 32)).astype(np.uint8)
+    g = fan_geometry(frames)
+    assert g.apex[1] > 1e5 and g.mask.sum() == (24 - 4) * (32 - 4)  # the whole frame, eroded by 2 px
+    s = measure(frames)
+    assert s["r_min_over_r_max"] == pytest.approx(1.0, abs=1e-3) and s["corr_len_x"] < 1.0
+
+
 def test_white_noise_has_sub_pixel_correlation_length():
     rng = np.random.default_rng(1)
     mask, _, _ = fan()

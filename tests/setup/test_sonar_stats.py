@@ -56,6 +56,18 @@ def test_synthetic_cfc22_clip_with_gt_and_whole_root(synthetic_cfc22, run, tmp_p
     assert proc.stdout.startswith("| statistic |") and "gt " in proc.stderr
 
 
+def test_clips_with_the_same_name_get_their_parent_folder(run, tmp_path):
+    rng = np.random.default_rng(0)
+    for parent in ("a", "b"):
+        write_clip(str(tmp_path / parent / "c1"), rng.integers(60, 120, (6, 24, 32)))
+    out = str(tmp_path / "s.json")
+    proc = run(SCRIPT, str(tmp_path / "a" / "c1"), str(tmp_path / "b" / "c1"), "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    stats = json.load(open(out))
+    assert list(stats) == ["a/c1", "b/c1"]
+    assert stats["a/c1"]["frames"] == 6 and stats["a/c1"]["target_speed_px"] is None  # no targets: null
+
+
 def test_bad_inputs_fail_with_one_line(run, tmp_path):
     tree = str(tmp_path)
     assert_failed(run(SCRIPT, os.path.join(tree, "nope.avi")), "input not found", "nope.avi")
