@@ -8,6 +8,7 @@
 #   bash demo.sh --baselines  # also the median / mean / Gaussian rows (and UDVD, N2V when installed)
 #   bash demo.sh --run NAME   # results in results/NAME (default: the preset name)
 #   bash demo.sh --out DIR    # results in DIR instead
+#   bash demo.sh --seed S     # seed of the synthetic data, SAVeD's training and the detectors' training (default 0)
 #   bash demo.sh --data DIR   # the same comparison on your own annotated video (CFC22 or custom layout: README
 #                             # "Your own annotated data"); DIR is only read; results in results/<DIR name>-<preset>
 #     --train-domain D --val-domain D --test-domain D   roles of DIR's domains (default: kenai-train, kenai-val,
@@ -26,6 +27,7 @@ cd "$ROOT"
 PRESET=default
 RUN=""
 OUT=""
+SEED=0
 BASELINES=0
 DATA_IN=""
 OWN_FLAGS=()
@@ -37,6 +39,8 @@ while [ $# -gt 0 ]; do
         --baselines) BASELINES=1 ;;
         --run) RUN="$2"; shift ;;
         --out) OUT="$2"; shift ;;
+        --seed) SEED="$2"; shift
+            [[ "$SEED" =~ ^[0-9]+$ ]] || { echo "error: --seed needs a non-negative integer, got '$SEED'" >&2; exit 2; } ;;
         --data) DATA_IN="$2"; shift ;;
         --train-domain|--val-domain|--test-domain|--count) OWN_FLAGS+=("$1" "$2"); shift ;;
         -h|--help) usage; exit 0 ;;
@@ -129,7 +133,7 @@ echo "SAVeD demo: preset '$PRESET', results in $OUT"
 T_START=$SECONDS
 
 # 1. data
-[ -n "$DATA_IN" ] || step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --clips-per-domain $CLIPS --frames "$FRAMES" \
+[ -n "$DATA_IN" ] || step generate "$PY" setup/make_synthetic_dataset.py --out "$DATA" --seed "$SEED" --clips-per-domain $CLIPS --frames "$FRAMES" \
     --height "$HEIGHT" --width "$WIDTH" --fish-per-clip "$FISH" --target-scale "$TARGET_SCALE" --quiet --overwrite --preview "$OUT/synthetic_preview.png"
 
 # 2. SAVeD training (README: CFC22 training command, smaller budget)
@@ -137,7 +141,7 @@ CKPT_DIR="$OUT/checkpoints/saved"
 step train_saved "$PY" main.py --base_folder "$DATA/frames/raw_all" --annotations_folder "$DATA/annotations_mot_all" \
     --epochs "$SAVED_EPOCHS" --batch_size "$SAVED_BATCH" $SAVED_ARCH $SAVED_SIZE $OWN_SIZE --target "gap1_and_curr_frame" \
     --results_path "$CKPT_DIR" --model_type "cnn" --optimizer "adamw" --scheduler "plateau" --factor 0.1 --patience 2 \
-    --seed 0
+    --seed "$SEED"
 
 # 3. SAVeD inference on every domain (README: denoise.py)
 for d in "${DOMAINS[@]}"; do
@@ -207,7 +211,7 @@ for kind in "${KINDS[@]}"; do
         --test-domains "${DOMAINS[2]}"
     step "train_detector_$key" "$PY" train_detector.py --data "$YOLO_DIR/data.yaml" --epochs "$YOLO_EPOCHS" \
         --batch-size "$YOLO_BATCH" --weights "${YOLO_MODEL%.yaml}.pt" --img-size "$YOLO_IMG" --project "$OUT/yolo_train" \
-        --name "$key" --device "$DEVICE" --seed 0
+        --name "$key" --device "$DEVICE" --seed "$SEED"
     W="$OUT/yolo_train/$key/weights/best.pt"
     for d in "${EVAL_DOMAINS[@]}"; do
         step "detect_${key}_$d" "$PY" detect.py --dataset "$d" --det_model "$W" --input_dir "$FR" --output_dir "$RESULTS_DIR" --gt_dir "$GTDIR"

@@ -104,7 +104,8 @@ def bootstrap(stats: dict[str, ClipStats], n_clips: int, resamples: int = DEFAUL
 
     Returns {"point": {kind: {m: v}}, "ci": {kind: {m: [lo, hi]}}, "paired": {kind: {m: {diff, lo, hi,
     significant}}}, "bootstrap": {"resamples", "clips", "seed"}}. A paired difference is significant when its
-    interval excludes 0; identical rows give exactly 0 on every resample.
+    interval excludes 0 and there are at least 2 clips (one clip gives the same set on every resample, so its
+    interval is the point itself); identical rows give exactly 0 on every resample.
     """
     weights = resample_weights(n_clips, resamples, seed)
     full = np.ones((1, n_clips))
@@ -125,7 +126,7 @@ def bootstrap(stats: dict[str, ClipStats], n_clips: int, resamples: int = DEFAUL
                 if iv is None:
                     continue
                 paired.setdefault(kind, {})[m] = {"diff": point[reference][m] - point[kind][m], "lo": iv[0],
-                                                  "hi": iv[1], "significant": bool(iv[0] > 0 or iv[1] < 0)}
+                                                  "hi": iv[1], "significant": bool(n_clips > 1 and (iv[0] > 0 or iv[1] < 0))}
     return {"point": point, "ci": ci, "paired": paired,
             "bootstrap": {"resamples": int(resamples), "clips": int(n_clips), "seed": int(seed)}}
 
@@ -300,7 +301,9 @@ def describe(info: dict) -> str:
     """The one line saying what was resampled."""
     return (f"Intervals: 95 % percentile bootstrap, {info['resamples']} resamples (seed {info['seed']}) of the "
             f"{info['clips']} test clips drawn with replacement; each metric recomputed on every resampled set as "
-            f"the pipeline computes it (pooled over the frames, sequences or fish of the drawn clips).")
+            f"the pipeline computes it (pooled over the frames, sequences or fish of the drawn clips)."
+            + (" With a single test clip every resample is that clip: the intervals collapse to the values and no "
+               "difference can be called significant." if info["clips"] < 2 else ""))
 
 
 def report_sections(boot: dict, reference: str = "SAVeD") -> tuple[list[str], str]:

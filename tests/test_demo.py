@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from downstream.report import COLUMNS, Row, validate
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +29,20 @@ def test_demo_quick_end_to_end(tmp_path):
             assert key in values, f"{kind} lacks {key}"
     for key in ("psnr", "ssim"):
         assert key in metrics["rows"]["raw"] and key in metrics["rows"]["SAVeD"]
+    # bootstrap intervals over the test clips (the quick preset has one elwha clip: each interval is the value)
+    assert metrics["bootstrap"] == {"resamples": 2000, "clips": 1, "seed": 0}
+    for kind, values in metrics["rows"].items():
+        for key in ("map50", "map50_95", "hota", "mota", "idf1", "nmae"):
+            lo, hi = metrics["ci"][kind][key]
+            assert lo == pytest.approx(values[key], abs=1e-6) and hi == pytest.approx(values[key], abs=1e-6)
+    for kind in ("raw", "Baseline++"):
+        p = metrics["paired"][kind]["map50"]
+        assert p["diff"] == pytest.approx(metrics["rows"]["SAVeD"]["map50"] - metrics["rows"][kind]["map50"], abs=1e-6)
+        assert p["significant"] is False
+    saved = metrics["rows"]["SAVeD"]
+    assert f"| SAVeD | {saved['psnr']:.2f} [" in report and "## SAVeD − row (paired bootstrap)" in report
+    assert "SAVeD − row" in r.stdout
+    assert [ln for ln in r.stdout.splitlines() if ln.startswith("warning:") and "bootstrap" in ln] == []
     for kind in ("raw", "Baseline++", "SAVeD"):
         assert f"| {kind} |" in report and f"| {kind} |" in r.stdout  # the table is printed at the end
     assert COLUMNS["nmae"][0] in r.stdout

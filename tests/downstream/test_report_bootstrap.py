@@ -30,6 +30,11 @@ def test_one_clip_collapses_every_interval_to_the_point():
     for m, v in r["point"]["SAVeD"].items():
         assert r["ci"]["SAVeD"][m] == pytest.approx([v, v])
     assert r["bootstrap"] == {"resamples": 50, "clips": 1, "seed": 0}
+    worse = bs.ClipStats(quality=np.array([[30.0, 0.3, 3]]), count=np.array([[4.0, 5.0]]))
+    paired = bs.bootstrap({"SAVeD": st, "raw": worse}, 1, resamples=50)["paired"]["raw"]
+    assert paired["nmae"] == {"diff": pytest.approx(-0.4), "lo": pytest.approx(-0.4), "hi": pytest.approx(-0.4),
+                              "significant": False}            # one clip: nothing can be called significant
+    assert "single test clip" in bs.describe({"resamples": 50, "clips": 1, "seed": 0})
 
 
 def test_two_clips_nmae_interval_spans_exactly_the_computable_values():
