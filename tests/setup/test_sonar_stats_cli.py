@@ -1,4 +1,5 @@
-"""setup/sonar_stats.py on a real DIDSON clip, on a generated CFC22 dataset, and on bad input."""
+"""setup/sonar_stats.py on a real DIDSON clip, on a generated CFC22 dataset, and on bad input (named _cli: pytest
+    needs test basenames unique across tests/, and tests/dataset/test_sonar_stats.py tests the library)."""
 from __future__ import annotations
 
 import json
