@@ -8,10 +8,11 @@
     # BUV / POCUS / Fluo / your own data: --dataset "CVA" | "POCUS" | "Fluo" | "custom_dataset"
     # quick CPU check of a recipe: add --epochs 1 --train_resolution 128 --limit_train_batches 2
     # continue a run: the same command plus --resume (epoch, optimizer and scheduler state restored)
+    # at scale: --checkpoint_every_n_steps 2000 --limit_val_batches 500 (exact mid-epoch resume), --cache none
 
 Writes into --results_path: best_model.ckpt (lowest val_loss on held-out clips; train_loss if there is no
 validation split), last.ckpt, logs/ (CSV, TensorBoard if installed), loss_curve.png, training_summary.json and
-cache/ (decoded and resized clips, reused by later runs). See docs/training.md for every flag and each
+cache/ (clips resized once to the training size, uint8, reused by later runs). See docs/training.md for every flag and each
 difference from the paper code.
 """
 from __future__ import annotations
@@ -34,6 +35,15 @@ def _probability(text: str) -> float:
     return value
 
 
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
 def _batches(text: str) -> int | float:
     """Lightning's convention: an integer counts batches, a float <= 1 is a fraction of the epoch."""
     return float(text) if "." in text else int(text)
@@ -51,6 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--train_resolution", type=int, default=None, help="train on frames of this height instead of "
       "--resolution_target (same network; e.g. 128 for a quick CPU check). Stored in the checkpoint for inference")
     a("--cache_dir", default=None, help="where decoded+resized clips are cached (default: <results_path>/cache)")
+    a("--cache", default="disk", choices=("disk", "none"), help="disk: each frame resized once into a uint8 "
+      "memory-mapped cache (H×W bytes per frame); none: DataLoader workers decode and resize on the fly (0 bytes)")
+    a("--cache_workers", "--cache-workers", type=_positive(int), default=None, help="processes that prepare the cache "
+      "(default: all cores, shared by the DDP ranks of a node)")
     a("--val_fraction", type=float, default=0.1, help="share of clips held out to choose best_model.ckpt "
       "(1 clip: its last frames); 0 = no validation, best by train_loss as the paper")
     a("--num_workers", type=int, default=None, help="data-loader workers (default: 0 on CPU, min(8, cores) on GPU)")
@@ -98,6 +112,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--num_nodes", type=int, default=1, help="nodes for multi-node DDP")
     a("--precision", default=None, help="default 32 on CPU, bf16-mixed on GPU (e.g. 32, 16-mixed, bf16-mixed)")
     a("--limit_train_batches", type=_batches, default=None, help="batches per epoch (int) or fraction (float <= 1)")
+    a("--limit_val_batches", "--limit-val-batches", type=_batches, default=None,
+      help="validation batches per epoch (int) or fraction (float <= 1); default all held-out frames")
+    a("--checkpoint_every_n_steps", "--checkpoint-every-n-steps", type=_positive(int), default=None, help="also write a "
+      "resumable last.ckpt every N training steps (mid-epoch); --resume continues from the next batch")
+    a("--checkpoint_every_n_minutes", "--checkpoint-every-n-minutes", type=_positive(float), default=None,
+      help="also write a resumable last.ckpt every N minutes of training (mid-epoch)")
     a("--debug", action="store_true", help="tiny run: 10 training and 10 validation samples")
     a("--wandb", action="store_true", help="also log to Weights & Biases (offline mode; needs wandb installed)")
     a("--no_logging", action="store_true", help="accepted for compatibility (W&B is opt-in here; CSV logs are always written)")

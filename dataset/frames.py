@@ -212,20 +212,25 @@ def read_clip_array(source: str, exts: tuple[str, ...] = IMAGE_EXTS) -> np.ndarr
     return np.stack(frames)
 
 
-def cached_clip_array(source: str, cache_dir: str, exts: tuple[str, ...] = IMAGE_EXTS) -> np.ndarray:
-    """Decode a clip once and keep it as a memory-mapped .npy under `cache_dir` (keyed by path, size, mtime).
-
-    Training reads every frame up to five times per epoch (as centre and as neighbour); decoding JPEGs once per
-    clip instead of once per sample is the largest data-loading saving.
-    """
+def clip_key(source: str, files: list[str] | None = None) -> str:
+    """A short hash of the clip's real path and of each frame's name, size and mtime (a changed frame re-caches)."""
     if os.path.isdir(source):
-        files = list_frames(source, exts)
-        sig = "|".join(f"{os.path.basename(p)}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in files)
+        sig = "|".join(f"{os.path.basename(p)}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}"
+                       for p in (files or list_frames(source)))
     else:
         st = os.stat(source)
         sig = f"{st.st_size}:{st.st_mtime_ns}"
-    key = hashlib.sha1(f"{os.path.realpath(source)}|{sig}".encode()).hexdigest()[:16]
-    path = os.path.join(cache_dir, f"{key}.npy")
+    return hashlib.sha1(f"{os.path.realpath(source)}|{sig}".encode()).hexdigest()[:16]
+
+
+def cached_clip_array(source: str, cache_dir: str, exts: tuple[str, ...] = IMAGE_EXTS) -> np.ndarray:
+    """Decode a clip once and keep it as a memory-mapped .npy under `cache_dir` (keyed by `clip_key`).
+
+    Used by UDVD training, which reads patches of the original frames; SAVeD's training cache keeps only the
+    resized frames (dataset/cache.py).
+    """
+    files = list_frames(source, exts) if os.path.isdir(source) else None
+    path = os.path.join(cache_dir, f"{clip_key(source, files)}.npy")
     if not os.path.exists(path):
         arr = read_clip_array(source, exts)
         os.makedirs(cache_dir, exist_ok=True)

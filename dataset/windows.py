@@ -7,9 +7,10 @@ index, t). Targets are computed later, in the training step (dataset/targets.py)
 Differences from the paper's datasets (reference §2.1, §3), documented in docs/training.md:
 - Clip edges replicate the first/last frame (index clamped to the clip) instead of dropping the first and last
   3 frames, so every frame is a training sample and a 1-frame clip still trains (on copies of itself).
-- Each clip is decoded once (`dataset.frames.cached_clip_array`) and resized once to the training size
-  (bilinear, antialiased, on the [0, 1] tensor) into a uint8 memory-mapped cache; the paper decoded five JPEGs
-  per sample. Storing the resized frames as uint8 matches the paper, whose PIL resize also returned 8-bit.
+- Each clip is decoded once and resized once to the training size (bilinear, antialiased, on the [0, 1]
+  tensor) into one uint8 memory-mapped array per clip (dataset/cache.py); the paper decoded five JPEGs per
+  sample. Storing the resized frames as uint8 matches the paper, whose PIL resize also returned 8-bit. With
+  `cache="none"` the workers decode and resize each window's frames on the fly instead (same values).
 - The background B (§2.3) is computed once per clip over all of its frames (the paper: all but the 3 at
   each end) and only when the target needs it.
 - A held-out validation split chooses best_model.ckpt (§9.8): whole clips when there are >= 2 clips, else the
@@ -27,10 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from common.atomic import atomic_path
-from dataset.frames import Clip, cached_clip_array
-
-RESIZE_CHUNK = 64  # frames resized per step while building the cache (bounds memory)
+from common.cli import UserError
+from dataset.frames import Clip
+from dataset.sampling import EpochSampler
 
 
 def resize_unit(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -40,17 +40,17 @@ def resize_unit(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(frames, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0.0, 1.0)
 
 
-def _to_unit(arr: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(arr)).float().div_(255.0).unsqueeze(1)
-
-
 def clip_background(frames: np.ndarray) -> np.ndarray:
     """The clip's global background B at original resolution (reference §2.3): temporal mean of the 5×5
     Gaussian-blurred frames (σ from OpenCV's rule), truncated to uint8 as the paper's cast."""
     from dataset.filters import blurred_background  # the same background as CFC background subtraction
 
-    mean = blurred_background(frames).astype(np.float64) + 1e-4  # float blur of 10 gives 9.99999: keep it 10
-    return np.clip(mean, 0, 255).astype(np.uint8)
+    return background_uint8(blurred_background(frames))
+
+
+def background_uint8(mean: np.ndarray) -> np.ndarray:
+    """The mean blurred frame truncated to uint8, as the paper's cast."""
+    return np.clip(mean.astype(np.float64) + 1e-4, 0, 255).astype(np.uint8)  # float blur of 10 gives 9.99999
 
 
 @dataclass
@@ -63,31 +63,45 @@ class ClipData:
     orig_hw: tuple[int, int]
     background_path: Optional[str] = None
     boxes: dict[int, np.ndarray] = field(default_factory=dict)  # 0-based frame → k×4 (left, top, w, h), 1-based px
+    files: list[str] = field(default_factory=list)  # frame files, read on the fly when frames_path is None
+    size: tuple[int, int] = (0, 0)  # training H×W
 
 
-def prepare_clip(clip: Clip, cache_dir: str, size: tuple[int, int], exts: tuple[str, ...],
+def prepare_clips(clips: Sequence[Clip], cache_dir: str, size: tuple[int, int], with_background: bool = False,
+                  cache: str = "disk", workers: Optional[int] = None, progress: bool = False) -> list[ClipData]:
+    """Cache every clip (resumable, parallel; dataset/cache.py) and describe each for the dataset."""
+    from dataset.cache import prepare_cache
+
+    if cache not in ("disk", "none"):
+        raise UserError(f"--cache must be disk or none, got {cache!r}")
+    for clip in clips if cache == "none" else ():
+        if not os.path.isdir(clip.source):
+            raise UserError(f"--cache none decodes frame folders on the fly; {clip.source} is a video or TIFF "
+                            "stack: use --cache disk")
+    done = prepare_cache(clips, cache_dir, size, with_background, store_frames=cache == "disk",
+                         workers=workers, progress=progress)
+    return [ClipData(e.clip.name, e.frames_path, rec["num_frames"], tuple(rec["orig_hw"]), e.background_path,
+                     files=e.files, size=tuple(size)) for e, rec in done]
+
+
+def prepare_clip(clip: Clip, cache_dir: str, size: tuple[int, int], exts: tuple[str, ...] = (),
                  with_background: bool = False) -> ClipData:
-    """Decode (once, cached) and resize (once, cached) a clip; compute its background if asked. Idempotent."""
-    decoded = cached_clip_array(clip.source, os.path.join(cache_dir, "decoded"), exts)
-    key = os.path.splitext(os.path.basename(decoded.filename))[0]
-    h, w = size
-    out = os.path.join(cache_dir, "resized", f"{key}_{h}x{w}.npy")
-    if not os.path.exists(out):
-        resized = np.empty((len(decoded), h, w), dtype=np.uint8)
-        for s in range(0, len(decoded), RESIZE_CHUNK):
-            chunk = resize_unit(_to_unit(decoded[s:s + RESIZE_CHUNK]), size)
-            resized[s:s + len(chunk)] = chunk[:, 0].mul(255.0).round().to(torch.uint8).numpy()
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        with atomic_path(out) as tmp:
-            np.save(tmp, resized)
-    bg_path = None
-    if with_background:
-        bg_path = os.path.join(cache_dir, "resized", f"{key}_{h}x{w}_background.npy")
-        if not os.path.exists(bg_path):
-            bg = resize_unit(_to_unit(clip_background(decoded)[None]), size)[0, 0].numpy().astype(np.float32)
-            with atomic_path(bg_path) as tmp:
-                np.save(tmp, bg)
-    return ClipData(clip.name, out, len(decoded), tuple(decoded.shape[1:]), bg_path)
+    """One clip's `prepare_clips` (its frames were already filtered by extension when the clip was found)."""
+    return prepare_clips([clip], cache_dir, size, with_background)[0]
+
+
+class DecodedFrames:
+    """`cache="none"`: a clip's frames decoded and resized when indexed, like the cached uint8 array."""
+
+    def __init__(self, files: Sequence[str], size: tuple[int, int]):
+        self.files, self.shape = list(files), (len(files), *size)
+
+    def __getitem__(self, idx: Sequence[int]) -> np.ndarray:
+        from dataset.cache import decode_resized
+
+        unique = sorted(set(idx))
+        resized = dict(zip(unique, decode_resized([self.files[i] for i in unique], self.shape[1:])))
+        return np.stack([resized[i] for i in idx])
 
 
 def window_indices(t: int, offsets: Sequence[int], num_frames: int) -> list[int]:
@@ -133,7 +147,9 @@ class WindowDataset(Dataset):
 
     def _clip_frames(self, c: int) -> np.ndarray:
         if c not in self._frames:
-            self._frames[c] = np.load(self.clips[c].frames_path, mmap_mode="r")
+            clip = self.clips[c]
+            self._frames[c] = (np.load(clip.frames_path, mmap_mode="r") if clip.frames_path
+                               else DecodedFrames(clip.files, clip.size))
         return self._frames[c]
 
     def __getitem__(self, i: int) -> dict:
@@ -188,35 +204,33 @@ class DenoiseDataModule(_datamodule_base()):
                  cache_dir: str, batch_size: int = 32, num_workers: int = 0, val_fraction: float = 0.1,
                  seed: int = 0, with_background: bool = False, annotations_folder: str = "",
                  with_mask: bool = False, pin_memory: bool = False, max_items: Optional[int] = None,
-                 progress: bool = True):
+                 progress: bool = True, cache: str = "disk", prep_workers: Optional[int] = None):
         super().__init__()
         self.dataset, self.base_folder, self.size = dataset, base_folder, tuple(size)
         self.offsets, self.cache_dir = list(offsets), cache_dir
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
         self.val_fraction, self.seed, self.max_items, self.progress = val_fraction, seed, max_items, progress
         self.with_background, self.annotations_folder, self.with_mask = with_background, annotations_folder, with_mask
+        self.cache, self.prep_workers = cache, prep_workers
         self.clips: list[ClipData] = []
+        self.train_sampler: Optional[EpochSampler] = None
         self.train_set: Optional[WindowDataset] = None
         self.val_set: Optional[WindowDataset] = None
 
     def _prepare(self, progress: bool) -> list[ClipData]:
-        from tqdm import tqdm
+        from dataset.layouts import find_clips
 
-        from dataset.layouts import find_clips, get_layout
-
-        _, layout = get_layout(self.dataset)
-        clips = find_clips(self.dataset, self.base_folder)
-        bar = tqdm(clips, desc="preparing clips (decode + resize, cached)", unit="clip", disable=not progress)
-        return [prepare_clip(c, self.cache_dir, self.size, layout.exts, self.with_background) for c in bar]
+        return prepare_clips(find_clips(self.dataset, self.base_folder), self.cache_dir, self.size,
+                             self.with_background, self.cache, self.prep_workers, progress)
 
     def prepare_data(self) -> None:
         if not self.clips:
-            self._prepare(self.progress)
+            self.clips = self._prepare(self.progress)
 
     def setup(self, stage: Optional[str] = None) -> None:
         if self.train_set is not None:
             return
-        self.clips = self._prepare(False)
+        self.clips = self.clips or self._prepare(False)
         if self.with_mask:
             self._load_boxes()
         train, val = split_items([c.num_frames for c in self.clips], self.val_fraction, self.seed)
@@ -225,6 +239,7 @@ class DenoiseDataModule(_datamodule_base()):
         make = lambda items: WindowDataset(self.clips, items, self.offsets, self.with_background, self.with_mask)  # noqa: E731
         self.train_set = make(train)
         self.val_set = make(val) if val else None
+        self.train_sampler = EpochSampler(len(train), self.seed, shuffle=True)
 
     def _load_boxes(self) -> None:
         from dataset.layouts import annotation_file
@@ -234,12 +249,15 @@ class DenoiseDataModule(_datamodule_base()):
             rows = read_mot(annotation_file(self.annotations_folder, clip.name))
             clip.boxes = {f - 1: r[:, 2:6] for f, r in by_frame(rows).items()}
 
-    def _loader(self, ds: WindowDataset, shuffle: bool) -> DataLoader:
-        return DataLoader(ds, batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers,
+    def _loader(self, ds: WindowDataset, sampler: EpochSampler) -> DataLoader:
+        """Samplers shard over DDP ranks themselves (the Trainer runs with use_distributed_sampler=False)."""
+        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, num_workers=self.num_workers,
                           pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
+        return self._loader(self.train_set, self.train_sampler)
 
     def val_dataloader(self):
-        return self._loader(self.val_set, shuffle=False) if self.val_set is not None else []
+        if self.val_set is None:
+            return []
+        return self._loader(self.val_set, EpochSampler(len(self.val_set), shuffle=False))

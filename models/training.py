@@ -19,7 +19,8 @@ MODEL_FIELDS = ("model_type", "resolution_target", "fine_layers", "bottleneck_si
 # flags that are not hyper-parameters of the model (machine and run plumbing)
 RUN_FLAGS = ("resume", "overwrite", "accelerator", "devices", "num_nodes", "precision", "num_workers",
              "cache_dir", "limit_train_batches", "debug", "wandb", "no_logging", "results_path", "base_folder",
-             "annotations_folder") + tuple(f"inference_clip{i}" for i in range(1, 6))
+             "annotations_folder") + tuple(f"inference_clip{i}" for i in range(1, 6)) + (
+             "cache", "cache_workers", "limit_val_batches", "checkpoint_every_n_steps", "checkpoint_every_n_minutes")
 
 
 def model_config_for(args: argparse.Namespace, size: tuple[int, int]) -> dict:
@@ -121,8 +122,28 @@ def plot_loss_curve(results_path: str, out_path: str) -> bool:
     return plot_loss({k: sorted(v.items()) for k, v in merged.items()}, out_path)
 
 
-def train(args: argparse.Namespace) -> Optional[dict]:
-    """Train per the flags; returns a summary (best checkpoint and score) on the main process, None elsewhere."""
+def step_callbacks(args: argparse.Namespace, dm: Any) -> list:
+    """Exact mid-epoch resume: the sampler's position goes into every checkpoint, and with
+    --checkpoint_every_n_steps/_minutes a second ModelCheckpoint writes last.ckpt during the epoch (minutes win
+    when both are given: Lightning takes one trigger)."""
+    from datetime import timedelta
+
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from dataset.sampling import ResumeSampler
+
+    callbacks: list = [ResumeSampler(dm.train_sampler, args.batch_size)]
+    steps, minutes = getattr(args, "checkpoint_every_n_steps", None), getattr(args, "checkpoint_every_n_minutes", None)
+    if steps or minutes:
+        callbacks.append(ModelCheckpoint(dirpath=args.results_path, save_top_k=0, save_last=True,
+                                         every_n_train_steps=steps if not minutes else None,
+                                         train_time_interval=timedelta(minutes=minutes) if minutes else None))
+    return callbacks
+
+
+def train(args: argparse.Namespace, callbacks: tuple = ()) -> Optional[dict]:
+    """Train per the flags; returns a summary (best checkpoint and score) on the main process, None elsewhere.
+    `callbacks` are extra Lightning callbacks (tests record the samples each step sees)."""
     from common.cli import require_dir
     from dataset.layouts import get_layout, train_size
     from dataset.targets import get_target
@@ -170,7 +191,8 @@ def train(args: argparse.Namespace) -> Optional[dict]:
                            batch_size=args.batch_size, num_workers=machine["num_workers"],
                            val_fraction=args.val_fraction, seed=args.seed, with_background=target.needs_background,
                            annotations_folder=args.annotations_folder, with_mask=needs_mask(args.loss),
-                           pin_memory=machine["pin_memory"], max_items=10 if args.debug else None)
+                           pin_memory=machine["pin_memory"], max_items=10 if args.debug else None,
+                           cache=getattr(args, "cache", "disk"), prep_workers=getattr(args, "cache_workers", None))
     dm.prepare_data()
     dm.setup("fit")
     if dm.val_set is None:
@@ -183,7 +205,9 @@ def train(args: argparse.Namespace) -> Optional[dict]:
                                  save_top_k=1, save_last=True, enable_version_counter=False)
     trainer = pl.Trainer(max_epochs=args.epochs, accelerator=machine["accelerator"], devices=machine["devices"],
                          num_nodes=args.num_nodes, strategy=machine["strategy"], precision=machine["precision"],
-                         logger=_loggers(args), callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch")],
+                         logger=_loggers(args), callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch"),
+                                                           *step_callbacks(args, dm), *callbacks],
+                         use_distributed_sampler=False, limit_val_batches=getattr(args, "limit_val_batches", None),
                          default_root_dir=args.results_path,
                          log_every_n_steps=max(1, min(50, len(dm.train_set) // args.batch_size // 4)),
                          limit_train_batches=args.limit_train_batches, num_sanity_val_steps=0)
