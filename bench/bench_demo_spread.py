@@ -65,12 +65,12 @@ def run_demo(out: str, seed: int, preset: str, baselines: bool) -> tuple[bool, f
 
 
 def _stats(values: list[float]) -> dict:
-    """mean, sample std (0 for one value), min, max and n of finite values; None when there is none."""
+    """mean, sample std (None for a single value), min, max and n of finite values; None when there is none."""
     v = [float(x) for x in values if x is not None and math.isfinite(x)]
     if not v:
         return None
     mean = sum(v) / len(v)
-    std = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else 0.0
+    std = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else None
     return {"mean": mean, "std": std, "min": min(v), "max": max(v), "n": len(v), "values": v}
 
 
@@ -105,7 +105,9 @@ def format_spread(summary: dict, preset: str) -> str:
     """Markdown: one table per row (metric, mean, std, min–max, per-run values) and the paired differences."""
     from downstream.report import COLUMNS
 
-    def fmt(key: str, v: float, signed: bool = False) -> str:
+    def fmt(key: str, v: float | None, signed: bool = False) -> str:
+        if v is None:
+            return "—"
         f = COLUMNS[key][2] if key in COLUMNS else "{:.4g}"
         return (f.replace("{:", "{:+") if signed else f).format(v)
 

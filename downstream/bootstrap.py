@@ -201,6 +201,7 @@ def collect_stats(run_dir: str, rows: list, test_domain: str) -> tuple[list[str]
     A component is gathered only for the metrics the row has (so a partial run bootstraps what it reports);
     one that cannot be read is left out with a problem line naming the row and the reason.
     """
+    from downstream.report import kind_key
     from downstream.yolo import annotated_clip_names, load_domain
 
     data = os.path.join(run_dir, "data")
@@ -212,7 +213,7 @@ def collect_stats(run_dir: str, rows: list, test_domain: str) -> tuple[list[str]
     stats: dict[str, ClipStats] = {}
     problems: list[str] = []
     for row in rows:
-        results = os.path.join(run_dir, "downstream", row.kind.replace("+", "p"))
+        results = os.path.join(run_dir, "downstream", kind_key(row.kind))
         st = ClipStats(quality=quality_stats(row.clip_quality, clips))
         try:
             if "map50" in row.metrics:

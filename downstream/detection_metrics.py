@@ -131,14 +131,16 @@ class MatchTable:
 def coco_thresholds() -> tuple[np.ndarray, np.ndarray, int]:
     """The IoU thresholds, recall points and detections-per-frame cap `mean_average_precision` uses.
 
-    Taken from torchmetrics itself: its grids are float32 values, and a recall exactly on a grid point decides
-    which precision is read, so a float64 re-derivation would disagree at the last bit.
+    torchmetrics builds its grids with torch.linspace in float32, and a recall exactly on a grid point decides
+    which precision is read, so the grids are made the same way here (float64 0.55, 0.01, ... would differ at
+    the last bit, and so can a float32 re-derivation: torch's vectorised linspace rounds differently per CPU).
+    Importing torch alone spares the seconds torchmetrics' own import takes; a test checks the values agree.
     """
-    from torchmetrics.detection import MeanAveragePrecision
+    import torch
 
-    m = MeanAveragePrecision(box_format="xyxy", iou_type="bbox")
-    return (np.asarray(m.iou_thresholds, dtype=np.float64), np.asarray(m.rec_thresholds, dtype=np.float64),
-            int(max(m.max_detection_thresholds)))
+    iou = torch.linspace(0.5, 0.95, round((0.95 - 0.5) / 0.05) + 1).tolist()
+    rec = torch.linspace(0.0, 1.00, round(1.00 / 0.01) + 1).tolist()
+    return np.asarray(iou, dtype=np.float64), np.asarray(rec, dtype=np.float64), 100
 
 
 def match_table(frames: list[FrameDets], iou_thrs: np.ndarray, max_dets: int = 100) -> MatchTable:

@@ -33,11 +33,12 @@ def test_aggregate_hand_computed():
                                                 + (0.599 - 0.598667) ** 2) / 2), abs=1e-6)
     assert (m["min"], m["max"], m["values"]) == (0.577, 0.620, [0.620, 0.577, 0.599])
     assert s["rows"]["raw"]["nmae"]["std"] == pytest.approx(0.25)              # values 0.5, 0.25, 0.75
-    assert s["rows"]["SAVeD"]["map50"]["std"] == 0.0
+    assert s["rows"]["SAVeD"]["map50"]["std"] == 0.0                           # the same value in every run
     p = s["paired"]["raw"]["map50"]
     assert p["mean"] == pytest.approx(0.76 / 3) and p["significant_runs"] == 2 and s["seeds"] == [0, 1, 2]
     one = _bench().aggregate({4: _metrics(0.6, 0.5, 0.2, False)})
-    assert one["rows"]["raw"]["map50"]["std"] == 0.0 and one["paired"]["raw"]["map50"]["significant_runs"] == 0
+    assert one["rows"]["raw"]["map50"]["std"] is None and one["paired"]["raw"]["map50"]["significant_runs"] == 0
+    assert "| mAP50 | 0.600 | — | 0.600 – 0.600 | 0.600 |" in _bench().format_spread(one, "quick")
 
 
 def test_aggregate_only_reads_runs_and_writes_summary(tmp_path, run):

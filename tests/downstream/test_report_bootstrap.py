@@ -91,6 +91,15 @@ def _random_clip(rng, n_frames: int, tie_scores: bool) -> list[dm.FrameDets]:
     return frames
 
 
+def test_coco_thresholds_are_torchmetrics_own():
+    from torchmetrics.detection import MeanAveragePrecision
+
+    m = MeanAveragePrecision(box_format="xyxy", iou_type="bbox")
+    iou, rec, max_dets = dm.coco_thresholds()
+    assert iou.tolist() == m.iou_thresholds and rec.tolist() == m.rec_thresholds   # bit for bit
+    assert max_dets == max(m.max_detection_thresholds) == 100
+
+
 @pytest.mark.parametrize("tie_scores", [False, True])
 def test_pooled_ap_of_all_clips_equals_torchmetrics(tie_scores):
     rng = np.random.default_rng(1)
