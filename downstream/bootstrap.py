@@ -301,7 +301,7 @@ def verdicts(paired: dict[str, dict], reference: str = "SAVeD") -> list[str]:
 def describe(info: dict) -> str:
     """The one line saying what was resampled."""
     return (f"Intervals: 95 % percentile bootstrap, {info['resamples']} resamples (seed {info['seed']}) of the "
-            f"{info['clips']} test clips drawn with replacement; each metric recomputed on every resampled set as "
+            f"{info['clips']} test clip{'s' if info['clips'] != 1 else ''} drawn with replacement; each metric recomputed on every resampled set as "
             f"the pipeline computes it (pooled over the frames, sequences or fish of the drawn clips)."
             + (" With a single test clip every resample is that clip: the intervals collapse to the values and no "
                "difference can be called significant." if info["clips"] < 2 else ""))
