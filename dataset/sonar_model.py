@@ -38,24 +38,24 @@ class SonarParams:
     samples: int = 512              # range samples per beam, at most (fewer when the display has fewer rows)
     fov_deg: float = 28.5           # full field of view across beams
     range_start: float = 0.12       # start of the range window as a fraction of its end (0 = the apex is shown)
-    floor: float = 10.0             # display floor: the grey level of empty water at far range
-    bed_level: float = 22.0         # mean echo of the bed at the far end of the range, above the floor
-    near_far_gain: float = 6.0      # range gain near ÷ far
-    bed_contrast: float = 0.45      # log-amplitude std of the bed's large-scale texture
+    floor: float = 8.0              # display floor: the grey level of empty water at far range
+    bed_level: float = 16.0         # mean echo of the bed at the far end of the range, above the floor
+    near_far_gain: float = 5.0      # range gain near ÷ far
+    bed_contrast: float = 0.5       # log-amplitude std of the bed's large-scale texture
     bed_detail: float = 0.18        # log-amplitude std of its fine, beam-scale detail (rocks, ripples)
     noise_sigma: float = 12.2       # std of the display-domain speckle per polar cell (before scan conversion)
-    speckle_looks: float = 6.0      # Gamma shape of the echo power: fewer looks = more negative skew
-    speckle_rho: float = 0.2        # frame-to-frame correlation of the speckle (water and scatterers move little)
+    speckle_looks: float = 8.0      # Gamma shape of the echo power: fewer looks = more negative skew
+    speckle_rho: float = 0.12       # frame-to-frame correlation of the speckle (water and scatterers move little)
     beam_overlap: float = 0.25      # share of each neighbouring beam's echo a beam also receives (beam pattern)
     noise_mult: float = 0.15        # noise std grows as (local level / mean)^noise_mult (0 = purely additive)
-    stripe_sigma: float = 1.6       # per-beam, per-frame gain stripe std, grey levels at the mean level
+    stripe_sigma: float = 1.3       # per-beam, per-frame gain stripe std, grey levels at the mean level
     stripe_rho: float = 0.6         # frame-to-frame correlation of the stripes
     flicker_cv: float = 0.015       # global gain flicker, coefficient of variation
     flicker_rho: float = 0.9        # AR(1) coefficient of the flicker
     target_length: tuple[float, float] = (0.05, 0.065)   # body length ÷ frame width
     target_speed: tuple[float, float] = (0.004, 0.0075)  # frame widths per frame
-    target_contrast: float = 2.55   # echo in the target's box ÷ bed echo there (the display's floor lowers it)
-    shadow_depth: float = 0.65      # echo removed right behind a target (0–1), fading over `shadow_length`
+    target_contrast: float = 2.1    # echo in the target's box ÷ bed echo there (the display's floor lowers it)
+    shadow_depth: float = 0.7       # echo removed right behind a target (0–1), fading over `shadow_length`
     shadow_length: float = 0.18     # shadow extent along the beam, fraction of the range window
 
     def scaled_targets(self, scale: float) -> "SonarParams":
@@ -150,7 +150,7 @@ def render_bed(rng: np.random.Generator, fan: Fan, p: SonarParams, style: dict) 
     """Static bed echo on the polar grid (display grey levels above the floor, before range gain): large-scale
     patches and ridges, fine detail at the beam's resolution, and 1–2 bright pieces of debris."""
     h, w = fan.h, fan.w
-    big = _field(rng, h, w, 0.08 * w * style["texture_scale"])
+    big = _field(rng, h, w, 0.05 * w * style["texture_scale"])
     ridges = np.abs(_field(rng, h, w, 0.03 * w * style["texture_scale"]))
     # short bright fragments (rocks, ripple crests): thin lines where one field crosses zero, kept only where a
     # second field is high, so they break up instead of closing into cells

@@ -481,7 +481,10 @@ def measure(frames: np.ndarray, gt_rows: np.ndarray | None = None, name: str = "
     static = np.where(cnt > 0, total / np.maximum(cnt, 1), plain)
     seen = geom.mask & (cnt > 0)
     var_all = float(values.var())
-    out["static_share"] = float(static[seen].var()) / var_all if var_all > 0 else nan
+    # weighted by each pixel's valid samples, so that (law of total variance) the share stays within [0, 1]
+    wts = cnt[seen].astype(np.float64)
+    between = float(np.sum(wts * (static[seen] - values.mean()) ** 2) / wts.sum()) if wts.sum() > 0 else nan
+    out["static_share"] = between / var_all if var_all > 0 else nan
     inner = _erode(geom.mask, DETAIL_ERODE_PX)
     s32 = static.astype(np.float32)
     detail = s32 - cv2.GaussianBlur(s32, (5, 5), 0)

@@ -17,6 +17,8 @@ import math
 import os
 import sys
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from common.cli import fail, run_cli  # noqa: E402
@@ -33,6 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-frames", "--max_frames", type=int, default=None, metavar="N",
                    help="measure only the first N frames of each clip (faster; statistics get noisier)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown instead of plain text")
+    p.add_argument("--figure", default=None, metavar="PNG",
+                   help="also write a picture: per clip, its middle frame above its residual (frame minus the "
+                        "per-pixel temporal median, grey = 0, ±4 sigma_r to black/white), all at one height")
     return p.parse_args(argv)
 
 
@@ -106,6 +111,24 @@ def unique_names(clips: list[tuple[str, str, str | None]]) -> list[tuple[str, st
     return final
 
 
+def frame_and_residual(frames: np.ndarray, sigma_r: float, height: int = 384) -> np.ndarray:
+    """The middle frame above its residual to the per-pixel temporal median (grey 128 = 0, ±4 sigma_r = 0/255),
+    resized to `height` rows each, with a 4-pixel white gap on the right."""
+    import cv2
+
+    from dataset.sonar_stats import temporal_median
+
+    t = len(frames) // 2
+    res = frames[t].astype(np.float32) - temporal_median(frames).astype(np.float32)
+    scale = 127.0 / (4.0 * sigma_r) if np.isfinite(sigma_r) and sigma_r > 0 else 1.0
+    res8 = np.clip(128 + res * scale, 0, 255).astype(np.uint8)
+    w = int(round(frames.shape[2] * height / frames.shape[1]))
+    top = cv2.resize(frames[t], (w, height), interpolation=cv2.INTER_AREA)
+    bottom = cv2.resize(res8, (w, height), interpolation=cv2.INTER_AREA)
+    col = np.vstack([top, np.full((4, w), 255, np.uint8), bottom])
+    return np.hstack([col, np.full((col.shape[0], 4), 255, np.uint8)])
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
@@ -121,14 +144,21 @@ def main(argv=None) -> int:
     from dataset.sonar_stats import format_table, load_clip, measure, to_markdown
     from downstream.mot import read_mot
 
-    results = []
+    results, panels = [], []
     for name, path, gt in clips:
         frames = load_clip(path, max_frames=args.max_frames)
         rows = read_mot(gt) if gt else None
         print(f"measuring {name}: {len(frames)} frames {frames.shape[2]}x{frames.shape[1]}"
               f"{', gt ' + gt if gt else ', targets detected'}", file=sys.stderr, flush=True)
         results.append((name, measure(frames, gt_rows=rows, name=name)))
+        if args.figure:
+            panels.append(frame_and_residual(frames, results[-1][1]["sigma_r"]))
     print(to_markdown(results) if args.markdown else format_table(results))
+    if args.figure:
+        from dataset.frames import write_frame
+
+        write_frame(args.figure, np.hstack(panels))
+        print(f"figure: {args.figure} (left to right: {', '.join(n for n, _, _ in clips)})", file=sys.stderr)
     if args.json:
         write_json(args.json, {name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in st.items()}
                                for name, st in results})
