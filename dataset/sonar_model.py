@@ -40,7 +40,7 @@ class SonarParams:
     range_start: float = 0.12       # start of the range window as a fraction of its end (0 = the apex is shown)
     floor: float = 8.0              # display floor: the grey level of empty water at far range
     bed_level: float = 16.0         # mean echo of the bed at the far end of the range, above the floor
-    near_far_gain: float = 5.0      # range gain near ÷ far
+    near_far_gain: float = 4.0      # range gain near ÷ far
     bed_contrast: float = 0.5       # log-amplitude std of the bed's large-scale texture
     bed_detail: float = 0.18        # log-amplitude std of its fine, beam-scale detail (rocks, ripples)
     noise_sigma: float = 12.2       # std of the display-domain speckle per polar cell (before scan conversion)
@@ -55,7 +55,7 @@ class SonarParams:
     target_length: tuple[float, float] = (0.05, 0.065)   # body length ÷ frame width
     target_speed: tuple[float, float] = (0.004, 0.0075)  # frame widths per frame
     target_contrast: float = 2.1    # echo in the target's box ÷ bed echo there (the display's floor lowers it)
-    shadow_depth: float = 0.7       # echo removed right behind a target (0–1), fading over `shadow_length`
+    shadow_depth: float = 0.85      # echo removed right behind a target (0–1), fading over `shadow_length`
     shadow_length: float = 0.18     # shadow extent along the beam, fraction of the range window
 
     def scaled_targets(self, scale: float) -> "SonarParams":
@@ -165,7 +165,13 @@ def render_bed(rng: np.random.Generator, fan: Fan, p: SonarParams, style: dict) 
         dx, dy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.25, 0.8) * h
         s = rng.uniform(0.012, 0.02) * w
         img += rng.uniform(1.0, 1.6) * np.exp(-((xx - dx) ** 2 + ((yy - dy) / 0.6) ** 2) / (2 * s * s))
-    return sample_image(fan, img)
+    polar = sample_image(fan, img)
+    # The operator sets gain so that the bed's level follows the range gain, not the texture: divide out the
+    # texture's own slow trend along the range (a bright patch may still sit anywhere across the beams).
+    from scipy.ndimage import gaussian_filter1d
+
+    trend = gaussian_filter1d(polar.mean(axis=0), sigma=max(2.0, fan.samples / 8.0), mode="nearest")
+    return polar / np.maximum(trend, 1e-3)[None, :] * float(trend.mean())
 
 
 def range_gain(fan: Fan, p: SonarParams, style: dict) -> np.ndarray:
