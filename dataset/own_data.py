@@ -39,6 +39,7 @@ LINKED_EXTS = (".jpg", ".jpeg", ".png")  # linked as they are; other image forma
 SAFE_DOMAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 BOX_TOLERANCE = 1.0  # pixels a box may reach past the frame edge (0- vs 1-based rounding of annotators)
 SPLIT_SHARES = {"val": 0.2, "test": 0.3}  # of the clips, when the roles come from a split
+COLUMN_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "nmae": "nMAE"}  # the report columns the data can rule out
 MANIFEST = "own_data.json"
 ROLES_FILE = "roles.txt"
 
@@ -454,8 +455,8 @@ def prepare(data_dir: str, out: str, train: str | None = None, val: str | None =
         + ", ".join(f"{role} = {d} ({len(tree[d])} clip(s))" for role, d in zip(ROLES, domains)))
     if resolution:
         log(f"[data] the denoiser trains at {resolution}x{resolution // 2} (HxW; preset budget {budget}x{budget // 2})")
-    for key in dict.fromkeys(missing):
-        log(f"[skip] {'PSNR/SSIM' if key in ('psnr', 'ssim') else key}: {missing[key]}")
+    for reason in dict.fromkeys(missing.values()):
+        log(f"[skip] {'/'.join(COLUMN_NAMES[k] for k, v in missing.items() if v == reason)}: {reason}")
     return manifest
 
 

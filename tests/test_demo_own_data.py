@@ -213,6 +213,78 @@ def test_custom_no_clean_no_crossings_and_resume(generated, tmp_path):
     assert any(m.startswith("nMAE: no ground-truth track of elwha crosses") for m in metrics["missing"])
     again = run_demo(data, out, timeout=300)
     assert again.returncode == 0 and "[run ]" not in again.stdout, again.stderr[-2000:]
-    other = run_demo(data, out, "--count", "crossings", timeout=120)
+    crossings = run_demo(data, out, "--count", "crossings", timeout=120)  # the data has none to count
+    assert crossings.returncode != 0 and "no ground-truth track of the test domain 'elwha' crosses" in crossings.stderr
+    other = run_demo(data, out, "--count", "none", timeout=120)  # valid, but not what this --out was built from
     assert other.returncode != 0 and "prepared from other input" in other.stderr
     assert tree_hash(data) == before
+
+
+# ---- the adapter's pieces, hand-computed (no training) -----------------------------------------------------
+def _tiny_clip(folder: str, n: int = 3, size: tuple[int, int] = (32, 16), gt: str = "1,1,2,2,4,4,-1,-1,-1,-1\n") -> None:
+    import cv2
+
+    os.makedirs(folder, exist_ok=True)
+    for i in range(n):
+        cv2.imwrite(os.path.join(folder, f"frame{i}.png"), np.full(size, 40 * i, np.uint8))
+    if gt is not None:
+        open(os.path.join(folder, "gt.txt"), "w").write(gt)
+
+
+def test_train_resolution_follows_frames_within_budget():
+    from dataset.own_data import train_resolution
+
+    assert train_resolution([(128, 64)], budget=128, step=128) == 128
+    # the smallest frame (480 high, landscape) allows 384 = 3 x 128 without upsampling; the budget 512 is not reached
+    assert train_resolution([(480, 640), (1024, 512)], budget=512, step=128) == 384
+    assert train_resolution([(2048, 1024)], budget=512, step=128) == 512          # capped by the preset
+    assert train_resolution([(100, 40)], budget=128, step=128) == 128             # never below one step
+
+
+def test_per_frame_count_errors_hand_case():
+    from downstream.counting import per_frame_count_errors
+
+    def rows(frames):
+        return np.array([[f, 1, 1, 1, 2, 2, -1, -1, -1, -1] for f in frames], float).reshape(-1, 10)
+
+    # predicted per frame [2, 1, 0] (frame 5 is past the clip), true [1, 0, 3]
+    errs = per_frame_count_errors(rows([1, 1, 2, 5]), rows([1, 3, 3, 3]), 3)
+    assert errs.tolist() == [1, 1, 3] and errs.mean() == pytest.approx(5 / 3)
+
+
+def test_split_is_deterministic_and_complete(tmp_path):
+    from dataset.own_data import SourceClip, split_clips
+
+    clips = [SourceClip("d", f"c{i}", f"/x/c{i}", "/x/gt.txt", None, 3, 16, 32) for i in range(10)]
+    a, b = split_clips(clips), split_clips(list(reversed(clips)))
+    assert {k: [c.name for c in v] for k, v in a.items()} == {k: [c.name for c in v] for k, v in b.items()}
+    assert [len(a[r]) for r in ("train", "val", "test")] == [5, 2, 3]
+    assert sorted(c.name for v in a.values() for c in v) == sorted(c.name for c in clips)
+
+
+def test_custom_tree_without_domains_is_split(tmp_path, capsys):
+    from dataset.own_data import prepare
+
+    data = tmp_path / "data"
+    for name in ("c1", "c2", "c3"):
+        _tiny_clip(str(data / name))
+    before = tree_hash(str(data))
+    manifest = prepare(str(data), str(tmp_path / "work"))
+    assert manifest["split"] and manifest["layout"] == "custom"
+    assert sorted(n for d in manifest["clips"].values() for n in d) == ["c1", "c2", "c3"]
+    assert manifest["missing"]["psnr"].startswith("no clean frames")
+    test_clip = next(iter(manifest["clips"]["test"]))
+    assert sorted(os.listdir(tmp_path / "work/frames/raw/test" / test_clip)) == ["0.png", "1.png", "2.png"]
+    assert os.path.islink(tmp_path / "work/annotations_mot/test" / test_clip / "gt.txt")
+    assert "split deterministically" in capsys.readouterr().err
+    assert tree_hash(str(data)) == before
+
+
+def test_clips_at_two_depths_are_a_wrong_layout(tmp_path):
+    from common.cli import UserError
+    from dataset.own_data import discover
+
+    _tiny_clip(str(tmp_path / "c1"))
+    _tiny_clip(str(tmp_path / "dom" / "c2"))
+    with pytest.raises(UserError, match=r"wrong layout: .*c1 is a clip at the top"):
+        discover(str(tmp_path))
