@@ -110,6 +110,10 @@ def decode_resized(paths: Sequence[str], size: tuple[int, int]) -> np.ndarray:
 
 
 def resize_uint8(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear antialiased resize of uint8 frames, rounded back to uint8 (frames already at `size` are kept:
+    the float round trip would give them back unchanged)."""
+    if tuple(frames.shape[1:]) == tuple(size):
+        return np.asarray(frames)
     import torch
 
     from dataset.windows import resize_unit
@@ -173,9 +177,12 @@ def run_unit(task: dict) -> dict:
 
 
 def _init_worker() -> None:
-    import torch
+    """One thread per worker process: the parallelism is the processes."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import sys
 
-    torch.set_num_threads(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -266,7 +273,6 @@ def _build(todo: list[CacheEntry], size: tuple[int, int], workers: int, progress
     pending: dict[int, list] = {}  # entry index → [remaining task count, results, partial]
     try:
         if workers <= 1:
-            _init_worker()
             for i, e in enumerate(todo):
                 tasks, partial = _tasks(e, size, rank)
                 results = []
@@ -277,7 +283,10 @@ def _build(todo: list[CacheEntry], size: tuple[int, int], workers: int, progress
             return
         import multiprocessing
 
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+        # fork starts in milliseconds (spawn re-imports torch in every worker: seconds); torch and the DataLoader
+        # rely on the same after-fork handling
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                  initializer=_init_worker) as pool:
             futures = {}
             for i, e in enumerate(todo):
