@@ -110,7 +110,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--devices", default="auto", help="devices per node: auto (all GPUs / 1 CPU process), N or a list '0,1'; "
       ">1 trains with DDP")
     a("--num_nodes", type=int, default=1, help="nodes for multi-node DDP")
-    a("--precision", default=None, help="default 32 on CPU, bf16-mixed on GPU (e.g. 32, 16-mixed, bf16-mixed)")
+    a("--precision", default="32", help="Lightning precision: 32 (default, the paper's), bf16-mixed, 16-mixed, or auto = "
+      "bf16-mixed where the device has fast bf16 (AMX / AVX-512 BF16 CPUs, Ampere+ GPUs), else 32")
     a("--limit_train_batches", type=_batches, default=None, help="batches per epoch (int) or fraction (float <= 1)")
     a("--limit_val_batches", "--limit-val-batches", type=_batches, default=None,
       help="validation batches per epoch (int) or fraction (float <= 1); default all held-out frames")

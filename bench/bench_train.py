@@ -36,7 +36,53 @@ def parse_args() -> argparse.Namespace:
     a("--steps", type=int, default=5, help="timed steps per measurement (after one warm-up step)")
     a("--num_workers", type=int, default=0, help="data-loader workers for the 'ours' loader")
     a("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    a("--precision", default="32-true,bf16-mixed", help="comma list of Lightning precisions timed side by side "
+      "(32-true, bf16-mixed, auto)")
+    a("--repeats", type=int, default=3, help="interleaved rounds per precision; medians are printed")
+    a("--udvd", action="store_true", help="also time UDVD training steps: loop vs batched network, per precision")
+    a("--udvd_image_size", type=int, default=64, help="UDVD patch side (the demo's --image-size)")
+    a("--udvd_batch_size", type=int, default=16, help="UDVD patches per step (the demo's --batch-size)")
     return p.parse_args()
+
+
+class _StepTimer:
+    """Lightning callback: seconds between consecutive batch ends (the step plus the loader, as main.py runs)."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self._last = None
+
+    def on_train_batch_end(self, *args) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.times.append(now - self._last)
+        self._last = now
+
+
+def lightning_rate(module, loader, precision: str, steps: int, batch: int) -> float:
+    """Samples/s of `steps` Lightning training steps (after one warm-up step) at `precision`, as main.py runs them."""
+    import statistics
+
+    import pytorch_lightning as pl
+
+    timer = _StepTimer()
+    callback = type("StepTimer", (pl.Callback,), {"on_train_batch_end": lambda self, *a: timer.on_train_batch_end()})
+    trainer = pl.Trainer(max_epochs=1, accelerator="cpu", devices=1, precision=precision, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                         limit_train_batches=steps + 2, num_sanity_val_steps=0, callbacks=[callback()])
+    trainer.fit(module, loader)
+    return batch / statistics.median(timer.times[1:] or timer.times)
+
+
+def interleaved(factories: dict, repeats: int) -> dict:
+    """Median of each measurement over `repeats` rounds, run in turn within each round (fair on a loaded machine)."""
+    import statistics
+
+    runs: dict[str, list[float]] = {k: [] for k in factories}
+    for _ in range(repeats):
+        for k, fn in factories.items():
+            runs[k].append(fn())
+    return {k: statistics.median(v) for k, v in runs.items()}
 
 
 def timed(fn, steps: int, batch: int) -> float:
@@ -146,8 +192,65 @@ def main() -> int:
         paper = timed(paper_batch, n, bs)
         print(f"data only, paper (PIL decodes): {paper:9.1f} samples/s  -> ours is {ours / paper:.1f}x faster")
         print(f"model + paper loader (est.):     {1 / (1 / model_only + 1 / paper):9.1f} samples/s")
+    lightning_precisions(args, cfg, loader, DenoiserModule)
+    if args.udvd:
+        udvd_steps(args)
     tmp.cleanup()
     return 0
+
+
+def _quiet_lightning() -> None:
+    import logging
+    import warnings
+
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+
+
+def lightning_precisions(args, cfg: dict, loader, module_cls) -> None:
+    """main.py's step (DenoiserModule in a Lightning Trainer, our loader) per precision, side by side."""
+    from common.precision import resolve_precision
+
+    _quiet_lightning()
+    precisions = [resolve_precision(p.strip(), "cpu", fast="bf16-mixed", slow="32-true")
+                  for p in args.precision.split(",") if p.strip()]
+    rates = interleaved({p: (lambda p=p: lightning_rate(module_cls(cfg, target=args.target), loader, p, args.steps,
+                                                        args.batch_size)) for p in precisions}, args.repeats)
+    base = next(iter(rates.values()))
+    for p, v in rates.items():
+        print(f"main.py step (Lightning) {p:10s} {v:9.1f} samples/s  ({v / base:.2f}x)")
+
+
+def udvd_steps(args) -> None:
+    """UDVD training steps/s at the demo's patch size: the loop network in fp32 against the batched one per
+    precision (the same UDVDModule and Trainer as udvd_train.py; random patches, so only speed is measured)."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from common.precision import resolve_precision
+    from models import ModelConfig
+    from other_baselines.udvd_training import UDVDModule
+
+    _quiet_lightning()
+    cfg = ModelConfig(model_type="udvd", window_size=5).to_dict()
+    size, bs = args.udvd_image_size, args.udvd_batch_size
+    patches = torch.rand((args.steps + 2) * bs, 5, size, size)
+    loader = DataLoader(TensorDataset(patches), batch_size=bs, collate_fn=lambda items: torch.stack([i[0] for i in items]))
+
+    def module(batched: bool):
+        m = UDVDModule(cfg)
+        m.model.batched = batched
+        return m
+
+    plans = {"loop 32-true": lambda: lightning_rate(module(False), loader, "32-true", args.steps, bs)}
+    for p in args.precision.split(","):
+        p = resolve_precision(p.strip(), "cpu", fast="bf16-mixed", slow="32-true")
+        plans[f"batched {p}"] = lambda p=p: lightning_rate(module(True), loader, p, args.steps, bs)
+    rates = interleaved(plans, args.repeats)
+    base = rates["loop 32-true"]
+    for k, v in rates.items():
+        print(f"UDVD step {size}x{size} batch {bs}, {k:18s} {v / bs:7.3f} steps/s  ({v / base:.2f}x)")
 
 
 if __name__ == "__main__":

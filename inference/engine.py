@@ -40,7 +40,7 @@ from dataset.frames import (TIFF_EXTS, is_image, is_video, natural_key, read_cli
 
 NORMALIZE_MODES = ("frame", "clip", "none")
 FORMATS = ("png", "jpg", "tif")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")  # auto: bf16 where the device runs it fast (common/precision.py)
 THREE_D_MODELS = ("unet_tiny_3d", "unet_4hlayers_3d")
 PREVIEW_DIR = "_previews"
 
@@ -262,11 +262,14 @@ class Denoiser:
 
         from models import input_offsets
 
+        from common.precision import resolve_precision
+
         if precision not in PRECISIONS:
             fail(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if batch_size < 0:
             fail(f"--batch_size must be >= 1 (or 0 for auto), got {batch_size}")
         self.device = torch.device(device) if not isinstance(device, torch.device) else device
+        precision = resolve_precision(precision, self.device)
         self.config = dict(config)
         self.is_3d = str(config.get("model_type", "")) in THREE_D_MODELS
         self.model = model.to(self.device).eval()

@@ -56,6 +56,12 @@ class DenoiserModule(pl.LightningModule):
         get_target(target)
         self.save_hyperparameters()
         self.model = build_model(model_config)
+        # NHWC activations and weights for 2-D networks: oneDNN's fast (AMX/AVX-512) convolutions work in that
+        # layout, so NCHW pays a reorder around every convolution, forward and backward (~1.25x in fp32, ~1.2x in
+        # bf16 on this project's CPU). The 3-D U-Net's 5-D weights have no such layout.
+        self.channels_last = all(p.dim() != 5 for p in self.model.parameters())
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
         self.input_offsets = input_offsets(model_config)
         self.window_offsets = window_offsets(model_config, target)
         self.loss_fn = build_loss(loss, loss_lambda, vgg_weights)
@@ -69,6 +75,8 @@ class DenoiserModule(pl.LightningModule):
         window = batch["window"]
         frames = {o: window[:, k:k + 1] for k, o in enumerate(self.window_offsets)}
         x = torch.cat([frames[o] for o in self.input_offsets], dim=1)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         target = make_target(self.hparams.target, frames, batch.get("background"), self.hparams.paper_targets)
         return x, target, batch.get("mask")
 

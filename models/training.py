@@ -62,9 +62,10 @@ def resolve_machine(args: argparse.Namespace) -> dict:
         raise UserError("--accelerator gpu was asked for but no CUDA GPU is visible")
     n = _device_count(accelerator, str(args.devices))
     devices: Any = n if str(args.devices) in ("auto", "-1") or "," not in str(args.devices) else str(args.devices)
-    precision = args.precision
-    if precision is None:
-        precision = ("bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed") if accelerator == "gpu" else "32-true"
+    from common.precision import resolve_precision
+
+    precision = resolve_precision(args.precision or "32", "cuda" if accelerator == "gpu" else "cpu",
+                                  fast="bf16-mixed", slow="32-true")
     workers = args.num_workers
     if workers is None:
         workers = min(8, os.cpu_count() or 1) if accelerator == "gpu" else 0

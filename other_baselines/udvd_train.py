@@ -44,6 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--cache-dir", default=".cache/frames", help="decode-once frame cache (shared with main.py)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--precision", default="32", help="Lightning precision: 32 (default), bf16-mixed, or auto = "
+                   "bf16-mixed where the device has fast bf16 (AMX / AVX-512 BF16 CPUs, Ampere+ GPUs), else 32")
     p.add_argument("--overwrite", action="store_true", help="delete this run's checkpoints and start again")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p.parse_args(argv)
@@ -69,7 +71,7 @@ def main(argv=None) -> int:
                      image_size=args.image_size, stride=args.stride, lr=args.lr, num_epochs=args.num_epochs,
                      step_checkpoints=args.step_checkpoints, limit_batches=args.limit_batches,
                      num_workers=args.num_workers, cache_dir=args.cache_dir, seed=args.seed,
-                     overwrite=args.overwrite, progress=not args.no_progress)
+                     overwrite=args.overwrite, progress=not args.no_progress, precision=args.precision)
     losses = ", ".join(f"{x:.5f}" for x in out["loss"])
     print(f"UDVD: {out['clips']} clips, {out['patches']} patches/epoch; epoch losses [{losses}]; best {out['best']}")
     return 0

@@ -135,14 +135,15 @@ class UDVDModule(pl.LightningModule):
                  milestones: Sequence[int] = (20, 25, 30), gamma: float = 0.5, **flags):
         super().__init__()
         self.save_hyperparameters()
-        self.model = build_model(model_config)
+        self.model = build_model(model_config).to(memory_format=torch.channels_last)  # NHWC: oneDNN's fast layout
         self.centre = input_offsets(model_config).index(0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        loss = F.mse_loss(self.model(batch), batch[:, self.centre:self.centre + 1])
+        pred = self.model(batch.contiguous(memory_format=torch.channels_last))
+        loss = F.mse_loss(pred.float(), batch[:, self.centre:self.centre + 1])  # the loss in fp32 under bf16 too
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch))
         return loss
 
@@ -159,8 +160,11 @@ def train_udvd(data_path: str, checkpoint_dir: str, dataset: str = "CFC22", batc
                image_size: int = 128, stride: int = 64, lr: float = 1e-4, num_epochs: int = 10,
                step_checkpoints: bool = False, limit_batches: int | None = None, num_workers: int = 2,
                cache_dir: str = ".cache/frames", seed: int = 0, overwrite: bool = False,
-               progress: bool = True) -> dict:
-    """Train (or resume from `<checkpoint_dir>/last.ckpt`) and return {"best": path, "last": path, "loss": [...]}."""
+               progress: bool = True, precision: str = "32") -> dict:
+    """Train (or resume from `<checkpoint_dir>/last.ckpt`) and return {"best": path, "last": path, "loss": [...]}.
+
+    `precision` is Lightning's (32, bf16-mixed, ...) or `auto` (bf16-mixed where the device runs bf16 fast)."""
+    from common.precision import resolve_precision
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
@@ -195,7 +199,10 @@ def train_udvd(data_path: str, checkpoint_dir: str, dataset: str = "CFC22", batc
                         batch_size=batch_size, image_size=image_size, stride=stride, n_frames=5,
                         num_epochs=num_epochs, seed=seed, patches=len(data), clips=len(clips))
     logger = CSVLogger(checkpoint_dir, name="logs")  # a resumed run logs into the next version_<n>
+    precision = resolve_precision(precision, "cuda" if torch.cuda.is_available() else "cpu",
+                                  fast="bf16-mixed", slow="32-true")
     trainer = pl.Trainer(max_epochs=num_epochs, accelerator="auto", devices=1, callbacks=callbacks, logger=logger,
+                         precision=precision,
                          limit_train_batches=limit_batches or 1.0, enable_progress_bar=progress,
                          enable_model_summary=False, num_sanity_val_steps=0, deterministic=False)
     resume = last if os.path.exists(last) else None

@@ -4,17 +4,22 @@ from __future__ import annotations
 import re
 
 
-def test_bench_prints_speed_ratio_and_gflop(run):
-    r = run("bench/bench_denoise.py", "--configs", "demo", "--demo_resolution", "128", "--frames", "4",
-            "--batch_size", "4", "--threads", "1", env={"OMP_NUM_THREADS": "1"})
+def test_bench_prints_fp32_bf16_and_paper_loop_side_by_side(run):
+    r = run("bench/bench_denoise.py", "--configs", "demo,udvd", "--demo_resolution", "128", "--frames", "2",
+            "--udvd_frames", "1", "--udvd_size", "16x24", "--repeats", "1", "--batch_size", "2", "--threads", "1",
+            env={"OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr
     line = next(l for l in r.stdout.splitlines() if l.startswith("demo"))
-    assert re.search(r"ratio \d+\.\d\dx", line) and "GFLOP/frame plain" in line
+    for path in ("paper loop", "engine fp32", "engine bf16"):
+        assert re.search(path + r" [\d.]+ frames/s \([\d.]+x\)", line), line
     plain, reuse = (float(v) for v in re.search(r"plain ([\d.]+), reuse ([\d.]+)", line).groups())
     assert 0 < reuse < plain  # encoder reuse removes two of the three encodings per frame
-    assert re.search(r"max output difference [01] gray levels", line)
+    assert re.search(r"engine fp32 0\.\d\d/[01]\b", line)  # same network, same precision: rounding at most
+    udvd = next(l for l in r.stdout.splitlines() if l.startswith("udvd"))
+    assert "loop fp32" in udvd and "batched bf16" in udvd
+    assert re.search(r"batched fp32 0\.\d\d/[01]\b", udvd)  # batching rotations changes no output
 
 
 def test_bench_rejects_unknown_config(run):
     r = run("bench/bench_denoise.py", "--configs", "huge")
-    assert r.returncode == 2 and r.stderr.strip() == "error: unknown config 'huge'; choose from paper, demo"
+    assert r.returncode == 2 and r.stderr.strip() == "error: unknown config 'huge'; choose from paper, demo, udvd"
