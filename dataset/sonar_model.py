@@ -39,7 +39,7 @@ class SonarParams:
     fov_deg: float = 28.5           # full field of view across beams
     range_start: float = 0.12       # start of the range window as a fraction of its end (0 = the apex is shown)
     floor: float = 8.0              # display floor: the grey level of empty water at far range
-    bed_level: float = 16.0         # mean echo of the bed at the far end of the range, above the floor
+    bed_level: float = 18.0         # mean echo of the bed at the far end of the range, above the floor
     near_far_gain: float = 4.0      # range gain near ÷ far
     bed_contrast: float = 0.5       # log-amplitude std of the bed's large-scale texture
     bed_detail: float = 0.18        # log-amplitude std of its fine, beam-scale detail (rocks, ripples)
