@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 
-CPU_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo names of the two bf16 instruction sets oneDNN uses
+CPUINFO = "/proc/cpuinfo"  # its "flags" line names amx_bf16 / avx512_bf16 where the CPU has them
 
 
-def _cpuinfo_flags(path: str = "/proc/cpuinfo") -> set[str]:
+def _cpuinfo_flags(path: str | None = None) -> set[str]:
     """The CPU's feature flags from /proc/cpuinfo (empty where that file does not exist, e.g. macOS)."""
+    path = path or CPUINFO
     if not os.path.exists(path):
         return set()
     with open(path, encoding="utf-8", errors="replace") as f:

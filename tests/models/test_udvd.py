@@ -46,3 +46,30 @@ def test_registry_builds_udvd_with_its_five_frame_window():
 def test_wrong_window_is_refused():
     with pytest.raises(ValueError, match="5 x H x W"):
         UDVD()(torch.rand(1, 3, 16, 16))
+
+
+@pytest.mark.parametrize("h,w", [(16, 16), (16, 24), (20, 12)])  # square: one 4x batch; else 0/180 and 90/270 pairs
+def test_batched_rotations_and_triplets_give_the_loop_outputs_and_gradients(h, w):
+    torch.manual_seed(0)
+    loop = UDVD(batched=False)
+    fast = UDVD()
+    fast.load_state_dict(loop.state_dict())  # the same parameters: batching adds none
+    x = torch.rand(2, 5, h, w)
+    a, b = loop(x), fast(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+    a.square().sum().backward()
+    b.square().sum().backward()
+    for (name, p), q in zip(loop.named_parameters(), fast.parameters()):
+        assert ((q.grad - p.grad).norm() / p.grad.norm()).item() < 1e-4, name  # sums in another order: float noise
+
+
+def test_bf16_output_stays_within_a_grey_level_of_fp32():
+    torch.manual_seed(0)
+    model = UDVD().eval()
+    x = torch.rand(1, 5, 24, 40)
+    with torch.no_grad():
+        ref = model(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = model(x).float()
+    to8 = lambda y: ((y - ref.min()) / (ref.max() - ref.min()) * 255).round()  # one stretch for both  # noqa: E731
+    assert (to8(low) - to8(ref)).abs().mean().item() <= 1.0
