@@ -48,11 +48,11 @@ class SonarParams:
     speckle_rho: float = 0.12       # frame-to-frame correlation of the speckle (water and scatterers move little)
     beam_overlap: float = 0.25      # share of each neighbouring beam's echo a beam also receives (beam pattern)
     noise_mult: float = 0.15        # noise std grows as (local level / mean)^noise_mult (0 = purely additive)
-    stripe_sigma: float = 1.3       # per-beam, per-frame gain stripe std, grey levels at the mean level
+    stripe_sigma: float = 1.0       # per-beam, per-frame gain stripe std, grey levels at the mean level
     stripe_rho: float = 0.6         # frame-to-frame correlation of the stripes
     flicker_cv: float = 0.015       # global gain flicker, coefficient of variation
     flicker_rho: float = 0.9        # AR(1) coefficient of the flicker
-    target_length: tuple[float, float] = (0.05, 0.065)   # body length ÷ frame width
+    target_length: tuple[float, float] = (0.038, 0.048)  # body length ÷ frame width (its box is ~15 % longer)
     target_speed: tuple[float, float] = (0.004, 0.0075)  # frame widths per frame
     target_contrast: float = 2.1    # echo in the target's box ÷ bed echo there (the display's floor lowers it)
     shadow_depth: float = 0.85      # echo removed right behind a target (0–1), fading over `shadow_length`
@@ -170,7 +170,7 @@ def render_bed(rng: np.random.Generator, fan: Fan, p: SonarParams, style: dict) 
     # texture's own slow trend along the range (a bright patch may still sit anywhere across the beams).
     from scipy.ndimage import gaussian_filter1d
 
-    trend = gaussian_filter1d(polar.mean(axis=0), sigma=max(2.0, fan.samples / 8.0), mode="nearest")
+    trend = gaussian_filter1d(polar.mean(axis=0), sigma=max(2.0, fan.samples / 25.0), mode="nearest")
     return polar / np.maximum(trend, 1e-3)[None, :] * float(trend.mean())
 
 

@@ -578,3 +578,34 @@ def to_markdown(results: list[tuple[str, dict]]) -> str:
     lines = ["| statistic | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# Statistics that describe the sensor and the scene (compared against reference clips); sizes are not.
+COMPARED = [k for k, _, _ in STATS if k not in ("frames", "height", "width")]
+
+
+def compare_to_reference(reference: list[dict], others: list[dict], margin: float = 0.15
+                         ) -> list[tuple[str, float, float, float, float, bool]]:
+    """Per statistic: (key, reference min, max, others' min, max, inside) where `inside` says every other clip
+    lies in the reference range widened by `margin` × its largest magnitude at each end."""
+    out = []
+    for key in COMPARED:
+        ref = [float(s[key]) for s in reference if s.get(key) is not None and math.isfinite(float(s[key]))]
+        oth = [float(s[key]) for s in others if s.get(key) is not None and math.isfinite(float(s[key]))]
+        if not ref or not oth:
+            continue
+        lo, hi = min(ref), max(ref)
+        pad = margin * max(abs(lo), abs(hi))
+        out.append((key, lo, hi, min(oth), max(oth), lo - pad <= min(oth) and max(oth) <= hi + pad))
+    return out
+
+
+def comparison_markdown(rows: list[tuple[str, float, float, float, float, bool]], margin: float) -> str:
+    """The reference-vs-generated table as Markdown."""
+    labels = {k: (label, fmt) for k, label, fmt in STATS}
+    lines = [f"| statistic | reference | generated | inside (±{margin:.0%}) |", "|---|---:|---:|:---:|"]
+    for key, lo, hi, olo, ohi, ok in rows:
+        label, fmt = labels[key]
+        lines.append(f"| {label} | {fmt.format(lo)} – {fmt.format(hi)} | {fmt.format(olo)} – {fmt.format(ohi)} | "
+                     f"{'yes' if ok else 'no'} |")
+    return "\n".join(lines)

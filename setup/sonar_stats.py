@@ -35,6 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-frames", "--max_frames", type=int, default=None, metavar="N",
                    help="measure only the first N frames of each clip (faster; statistics get noisier)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown instead of plain text")
+    p.add_argument("--reference", type=int, default=0, metavar="N",
+                   help="the first N clips are the reference (e.g. your real sonar): also print, per statistic, their "
+                        "range, the other clips' range, and whether the others lie inside it widened by --margin")
+    p.add_argument("--margin", type=float, default=0.15,
+                   help="with --reference: widen the reference range by this share of its largest magnitude")
     p.add_argument("--figure", default=None, metavar="PNG",
                    help="also write a picture: per clip, its middle frame above its residual (frame minus the "
                         "per-pixel temporal median, grey = 0, ±4 sigma_r to black/white), all at one height")
@@ -154,6 +159,15 @@ def main(argv=None) -> int:
         if args.figure:
             panels.append(frame_and_residual(frames, results[-1][1]["sigma_r"]))
     print(to_markdown(results) if args.markdown else format_table(results))
+    if args.reference:
+        from dataset.sonar_stats import compare_to_reference, comparison_markdown
+
+        if not 0 < args.reference < len(results):
+            fail(f"--reference {args.reference} needs more clips than that ({len(results)} measured)")
+        rows = compare_to_reference([s for _, s in results[:args.reference]], [s for _, s in results[args.reference:]],
+                                    args.margin)
+        print()
+        print(comparison_markdown(rows, args.margin))
     if args.figure:
         from dataset.frames import write_frame
 

@@ -189,3 +189,14 @@ def test_tables_have_one_column_per_clip_and_show_nan_as_a_dash():
     assert shadow.split()[-1] == "—" and shadow.split()[-2] == "1.00"
     md = to_markdown([("clipA", a)])
     assert md.splitlines()[0] == "| statistic | clipA |" and md.count("\n") == 1 + len(STATS)
+
+
+def test_compare_to_reference_widens_the_range_by_the_margin():
+    from dataset.sonar_stats import compare_to_reference, comparison_markdown
+
+    ref = [{"sigma_r": 8.0, "skew_r": -0.4}, {"sigma_r": 10.0, "skew_r": -0.2}]
+    rows = {r[0]: r for r in compare_to_reference(ref, [{"sigma_r": 11.4, "skew_r": -0.47}], margin=0.15)}
+    assert rows["sigma_r"][1:5] == (8.0, 10.0, 11.4, 11.4) and rows["sigma_r"][5]   # 10 + 0.15*10 = 11.5
+    assert not rows["skew_r"][5]                                                     # -0.4 - 0.06 = -0.46
+    assert "| sigma_r: residual std (grey levels) | 8.00 – 10.00 | 11.40 – 11.40 | yes |" in \
+        comparison_markdown(list(rows.values()), 0.15)
