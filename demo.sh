@@ -58,6 +58,7 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
 # ---- presets: benchmark size and training budgets ------------------------------------------------------------
 DEVICE=cpu
+PRECISION=auto   # bf16 where the CPU/GPU runs it fast (AMX, AVX-512 BF16, Ampere+), else fp32: docs/inference.md
 case "$PRESET" in
     default)
         CLIPS="2 elwha=12"; FRAMES=100; HEIGHT=256; WIDTH=128; FISH=4; TARGET_SCALE=2
@@ -141,12 +142,12 @@ CKPT_DIR="$OUT/checkpoints/saved"
 step train_saved "$PY" main.py --base_folder "$DATA/frames/raw_all" --annotations_folder "$DATA/annotations_mot_all" \
     --epochs "$SAVED_EPOCHS" --batch_size "$SAVED_BATCH" $SAVED_ARCH $SAVED_SIZE $OWN_SIZE --target "gap1_and_curr_frame" \
     --results_path "$CKPT_DIR" --model_type "cnn" --optimizer "adamw" --scheduler "plateau" --factor 0.1 --patience 2 \
-    --seed "$SEED"
+    --seed "$SEED" --precision "$PRECISION"
 
 # 3. SAVeD inference on every domain (README: denoise.py)
 for d in "${DOMAINS[@]}"; do
     step "denoise_saved_$d" "$PY" denoise.py --model "$CKPT_DIR/best_model.ckpt" --input_dir "$DATA/frames/raw/$d" \
-        --output_dir "$OUT/frames/saved/$d" --batch_size 8
+        --output_dir "$OUT/frames/saved/$d" --batch_size 8 --precision "$PRECISION"
 done
 
 # 4. CFC-style background subtraction, the merge [BS, SAVeD, SAVeD], and the CFC Baseline++ frames
@@ -177,10 +178,10 @@ if [ "$BASELINES" = 1 ]; then
     done
     step train_udvd "$PY" other_baselines/udvd_train.py --data-path "$DATA/frames/raw_all" --dataset CFC22 \
         --checkpoint-dir "$OUT/checkpoints/udvd" --batch-size 16 --image-size 64 --stride 32 --num-epochs "$UDVD_EPOCHS" \
-        --limit-batches 30 --seed 0 --no-progress
+        --limit-batches 30 --seed 0 --no-progress --precision "$PRECISION"
     for d in "${DOMAINS[@]}"; do
         step "denoise_udvd_$d" "$PY" denoise.py --model "$OUT/checkpoints/udvd/best_model.ckpt" \
-            --input_dir "$DATA/frames/raw/$d" --output_dir "$OUT/frames/udvd/$d" --batch_size 8
+            --input_dir "$DATA/frames/raw/$d" --output_dir "$OUT/frames/udvd/$d" --batch_size 8 --precision "$PRECISION"
     done
     merge_kind UDVD "$OUT/frames/udvd"
     N2V_PY="$ROOT/.venv-n2v/bin/python"
