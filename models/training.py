@@ -127,6 +127,7 @@ def step_callbacks(args: argparse.Namespace, dm: Any) -> list:
     """Exact mid-epoch resume: the sampler's position goes into every checkpoint, and with
     --checkpoint_every_n_steps/_minutes a second ModelCheckpoint writes last.ckpt during the epoch (minutes win
     when both are given: Lightning takes one trigger)."""
+    import warnings
     from datetime import timedelta
 
     from pytorch_lightning.callbacks import ModelCheckpoint
@@ -134,6 +135,8 @@ def step_callbacks(args: argparse.Namespace, dm: Any) -> list:
     from dataset.sampling import ResumeSampler
 
     callbacks: list = [ResumeSampler(dm.train_sampler, args.batch_size)]
+    # Lightning cannot see that this sampler resumes mid-epoch and would warn that the loader is not resumable
+    warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
     steps, minutes = getattr(args, "checkpoint_every_n_steps", None), getattr(args, "checkpoint_every_n_minutes", None)
     if steps or minutes:
         callbacks.append(ModelCheckpoint(dirpath=args.results_path, save_top_k=0, save_last=True,

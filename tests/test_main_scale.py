@@ -40,7 +40,7 @@ RECORDER = textwrap.dedent("""
 
         def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
             pairs = [[int(c), int(t)] for c, t in zip(batch["clip"], batch["t"])]
-            with open(LOG, "a") as f:
+            with open(LOG + (f".rank{{trainer.global_rank}}" if trainer.global_rank else ""), "a") as f:
                 f.write(json.dumps({{"epoch": trainer.current_epoch, "step": trainer.global_step, "items": pairs}}) + "\\n")
 
     train(parse_args(sys.argv[1:]), callbacks=(Record(),))
@@ -87,6 +87,24 @@ def test_sigkill_mid_epoch_then_resume_trains_every_sample_of_each_epoch_once(tm
         assert sorted(seen) == every, f"epoch {epoch}"  # each sample exactly once, the killed epoch included
         orders.append(seen)
     assert orders[0] != orders[1] != orders[2]  # still shuffled per epoch
+
+
+def test_two_ddp_ranks_split_each_epoch_without_overlap(tmp_path):
+    base = make_clips(str(tmp_path / "data"))  # 24 samples: 12 per rank, 3 steps of 4 per epoch
+    script, log = str(tmp_path / "record.py"), str(tmp_path / "log.jsonl")
+    with open(script, "w") as f:
+        f.write(RECORDER.format(repo=REPO))
+    r = run_recorded(script, log, ["--base_folder", base, "--results_path", str(tmp_path / "run"), "--epochs", "2",
+                                   *TINY, "--accelerator", "cpu", "--devices", "2"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    every = sorted([c, t] for c, n in enumerate((14, 10)) for t in range(n))
+    ranks = []
+    for path in (log, log + ".rank1"):
+        with open(path) as f:
+            ranks.append([json.loads(line) for line in f])
+    for epoch in range(2):
+        shares = [[p for r in rows if r["epoch"] == epoch for p in r["items"]] for rows in ranks]
+        assert len(shares[0]) == len(shares[1]) == 12 and sorted(shares[0] + shares[1]) == every
 
 
 def test_new_flags_parse_with_underscores_and_dashes():
