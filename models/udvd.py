@@ -47,14 +47,17 @@ def shift_down(x: torch.Tensor, rows: int = 1) -> torch.Tensor:
 
 
 class ShiftConv(nn.Conv2d):
-    """3x3 convolution whose output row y sees only input rows y-2 .. y (padding only on top), then LeakyReLU."""
+    """3x3 convolution whose output row y sees only input rows y-2 .. y, then LeakyReLU.
+
+    Same as zero-padding two rows on top only: the convolution pads two rows on both sides and the two extra
+    output rows at the bottom (the only ones that see the bottom padding) are dropped. No padded copy of the
+    input is made (that copy took a fifth of the network's time on a CPU)."""
 
     def __init__(self, cin: int, cout: int) -> None:
-        super().__init__(cin, cout, kernel_size=3, padding=0)
+        super().__init__(cin, cout, kernel_size=3, padding=(2, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, (1, 1, 2, 0))
-        return F.leaky_relu(super().forward(x), 0.1)
+        return F.leaky_relu(super().forward(x)[:, :, : x.shape[2]], 0.1)
 
 
 def _block(cin: int, cout: int, n: int = 2) -> nn.Sequential:

@@ -73,3 +73,15 @@ def test_bf16_output_stays_within_a_grey_level_of_fp32():
             low = model(x).float()
     to8 = lambda y: ((y - ref.min()) / (ref.max() - ref.min()) * 255).round()  # one stretch for both  # noqa: E731
     assert (to8(low) - to8(ref)).abs().mean().item() <= 1.0
+
+
+def test_shift_conv_equals_top_padding_then_a_valid_convolution():
+    import torch.nn.functional as F
+
+    from models.udvd import ShiftConv
+
+    torch.manual_seed(0)
+    conv = ShiftConv(3, 4)
+    x = torch.rand(2, 3, 10, 7)
+    expected = F.leaky_relu(F.conv2d(F.pad(x, (1, 1, 2, 0)), conv.weight, conv.bias), 0.1)  # the definition
+    torch.testing.assert_close(conv(x), expected)
