@@ -401,7 +401,8 @@ def prepare(data_dir: str, out: str, train: str | None = None, val: str | None =
     data_dir = os.path.abspath(data_dir)
     out = os.path.abspath(out)
     check_not_inside(out, data_dir)
-    check_not_inside(data_dir, out)
+    if (data_dir + os.sep).startswith(out.rstrip(os.sep) + os.sep):
+        fail(f"--data {data_dir} is inside the output folder {out}; choose another --out")
     if count not in ("auto", "crossings", "none"):
         fail(f"--count must be auto, crossings or none, got {count!r}")
     layout, clips = discover(data_dir)
