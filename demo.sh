@@ -62,8 +62,8 @@ PRECISION=auto   # bf16 where the CPU/GPU runs it fast (AMX, AVX-512 BF16, Amper
 case "$PRESET" in
     default)
         CLIPS="2 elwha=12"; FRAMES=100; HEIGHT=256; WIDTH=128; FISH=4; TARGET_SCALE=2
-        SAVED_EPOCHS=8; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
-        SAVED_SIZE="--train_resolution 128 --limit_train_batches 40"
+        SAVED_EPOCHS=5; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
+        SAVED_SIZE="--train_resolution 256 --limit_train_batches 40 --limit_val_batches 5"   # native size, 200 steps
         YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=2 ;;
     quick)
         CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2; TARGET_SCALE=2
