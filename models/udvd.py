@@ -47,17 +47,23 @@ def shift_down(x: torch.Tensor, rows: int = 1) -> torch.Tensor:
 
 
 class ShiftConv(nn.Conv2d):
-    """3x3 convolution whose output row y sees only input rows y-2 .. y, then LeakyReLU.
+    """3x3 convolution whose output row y sees only input rows y-2 .. y (zero padding on top only), then LeakyReLU.
 
-    Same as zero-padding two rows on top only: the convolution pads two rows on both sides and the two extra
-    output rows at the bottom (the only ones that see the bottom padding) are dropped. No padded copy of the
-    input is made (that copy took a fifth of the network's time on a CPU)."""
+    Two equal ways to compute it, each the faster one where it runs (CPU, oneDNN): without gradients the
+    convolution pads two rows on both sides and the two extra bottom rows (the only ones that see the bottom
+    padding) are dropped, which saves a padded copy of every input (~20 % of inference time); with gradients the
+    input is padded explicitly, because the dropped rows would hand the convolution's backward a gradient in
+    another memory layout, which made bf16 training steps 2x slower."""
 
     def __init__(self, cin: int, cout: int) -> None:
-        super().__init__(cin, cout, kernel_size=3, padding=(2, 1))
+        super().__init__(cin, cout, kernel_size=3, padding=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.leaky_relu(super().forward(x)[:, :, : x.shape[2]], 0.1)
+        if torch.is_grad_enabled():
+            y = F.conv2d(F.pad(x, (1, 1, 2, 0)), self.weight, self.bias)
+        else:
+            y = F.conv2d(x, self.weight, self.bias, padding=(2, 1))[:, :, : x.shape[2]]
+        return F.leaky_relu(y, 0.1)
 
 
 def _block(cin: int, cout: int, n: int = 2) -> nn.Sequential:

@@ -84,4 +84,6 @@ def test_shift_conv_equals_top_padding_then_a_valid_convolution():
     conv = ShiftConv(3, 4)
     x = torch.rand(2, 3, 10, 7)
     expected = F.leaky_relu(F.conv2d(F.pad(x, (1, 1, 2, 0)), conv.weight, conv.bias), 0.1)  # the definition
-    torch.testing.assert_close(conv(x), expected)
+    torch.testing.assert_close(conv(x), expected)  # training path
+    with torch.no_grad():
+        torch.testing.assert_close(conv(x), expected)  # inference path
