@@ -1,4 +1,5 @@
-"""Denoise CFC22 sonar clips with a trained SAVeD checkpoint (reference §5; the README's CFC22 command).
+"""Denoise CFC22 sonar clips with a trained SAVeD checkpoint (docs/paper_code_behaviour.md#inference-scripts; the
+README's CFC22 command).
 
     python denoise.py --model checkpoints/<run>/best_model.ckpt \
         --input_dir $FRAMES_DIR/raw/kenai-val --output_dir $RESULTS_DIR/frames/<run>/kenai-val \

@@ -1,4 +1,5 @@
-"""Denoise Cell Tracking Challenge (Fluo) sequences with a trained SAVeD checkpoint (reference §5; README Fluo command).
+"""Denoise Cell Tracking Challenge (Fluo) sequences with a trained SAVeD checkpoint
+(docs/paper_code_behaviour.md#inference-scripts; README Fluo command).
 
     python denoise_Fluo.py --model checkpoints/<run>/best_model.ckpt \
         --input_dir $FLUO_DIR/train --output_dir $FLUO_DENOISED_DIR/train \

@@ -52,7 +52,7 @@ def _batches(text: str) -> int | float:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
-    # --- data (reference §3)
+    # --- data (docs/paper_code_behaviour.md#datasets-and-layouts)
     a("--base_folder", required=True, help="folder of training clips (CFC22: frames/raw_all; a clip = a folder of frames)")
     a("--annotations_folder", default="", help="CFC22 annotations_mot_all (<clip>/gt.txt); optional, read only by --loss l1_and_obj")
     a("--dataset", default="CFC22", help="layout: CFC22, CVA (BUV), POCUS, Fluo, custom (= custom_dataset)")
@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--window_size", type=int, default=3, help="frames per window (forced to 31 for unet_tiny_3d, as the paper)")
     for i, clip in enumerate(PAPER_CLIPS, 1):
         a(f"--inference_clip{i}", default=clip, help="accepted for compatibility; unused (validation uses held-out clips)")
-    # --- model (reference §1)
+    # --- model (docs/paper_code_behaviour.md#model-and-flags)
     a("--model_type", default="cnn", help="cnn, unet, unet_downscaled, unet_tiny_3d, ae (or udvd)")
     a("--fine_layers", action="store_true", help="6-level 16..512 encoder (forced on by --with_skip_connections)")
     a("--bottleneck_size", type=int, default=16, help="width of the squeeze combiner at the lowest resolution")
@@ -79,14 +79,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--with_residual_connections", action="store_true", help="residual conv units (res 1024)")
     a("--with_resnet_blocks", action="store_true", help="BN ResNet conv units (wins over residual)")
     a("--num_prev_frames", type=int, default=2, choices=(2, 5), help="previous frames the CNN sees besides f_t")
-    # --- target and loss (reference §2, §4.2)
+    # --- target and loss (docs/paper_code_behaviour.md#targets and #losses)
     a("--target", default="l1", help="self-supervised target, e.g. gap1_and_curr_frame (CFC22/POCUS), "
       "gap1_inverted_and_curr_frame (BUV), identity (Fluo); see docs/training.md")
-    a("--paper_targets", action="store_true", help="reproduce the paper's training targets (frame5 = f_t bug, §9.1)")
+    a("--paper_targets", action="store_true", help="reproduce the paper's training targets (frame5 = f_t bug; see docs/paper_code_behaviour.md)")
     a("--loss", default="mse", help="mse, l1 (mean), l1_sum (paper's l1), l1_and_obj, mse_and_focal, perceptual")
     a("--loss_lambda", type=float, default=0.5, help="weight of the MSE term in l1_and_obj and mse_and_focal")
     a("--vgg_weights", default="", help="local torchvision VGG19 state_dict for --loss perceptual (no downloads)")
-    # --- optimisation (reference §4.3)
+    # --- optimisation (docs/paper_code_behaviour.md#optimizer-and-scheduler)
     a("--epochs", type=int, default=100, help="training epochs")
     a("--batch_size", type=int, default=32, help="samples per step per device")
     a("--learning_rate", type=float, default=0.0005, help="initial learning rate (not scaled with the device count)")

@@ -62,7 +62,8 @@ def count_gflop(fn, *args) -> float:
 
 
 def plain_loop(model, frames, size, device):
-    """The paper's inference loop (§5.1) with edge replication: one window [t, t-1, t-2] per forward, batch 1."""
+    """The paper's inference loop (docs/paper_code_behaviour.md#inference-algorithm) with edge replication: one window
+    [t, t-1, t-2] per forward, batch 1."""
     import numpy as np
     import torch
     import torch.nn.functional as F

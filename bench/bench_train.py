@@ -5,7 +5,8 @@
     python bench/bench_train.py --resolution_target 512 --bottleneck_size 16 --no_skip --train_resolution 128
 
 "ours" reads windows from the decode-once, resize-once uint8 cache (dataset/windows.py); "paper" decodes and
-resizes five image files per sample with PIL, as the paper's datasets did (reference §3.1, §9 weak points).
+resizes five image files per sample with PIL, as the paper's datasets did
+(docs/paper_code_behaviour.md#frame-loading-and-layouts and #weak-points).
 Figures are printed, never asserted; run it on a quiet machine.
 """
 from __future__ import annotations
@@ -166,7 +167,8 @@ def main() -> int:
             return next(batches)
 
     folder_clips = [c for c in clips if c.frame_names]
-    load = paper_loader(folder_clips, [0, -1, -2, 1, 2], size)  # f_t, f_t-1, f_t-2, f_t+1, "frame5" (§2.1)
+    load = paper_loader(folder_clips, [0, -1, -2, 1, 2], size)  # f_t, f_t-1, f_t-2, f_t+1, "frame5"
+                                                                # (docs/paper_code_behaviour.md#input-frames)
     paper_items = [(c, t) for c, clip in enumerate(folder_clips) for t in range(len(clip.frame_names))]
     k = [0]
 

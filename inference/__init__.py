@@ -1,4 +1,5 @@
-"""Denoising inference: one engine (`inference.engine`) behind the four `denoise*.py` scripts (reference §5).
+"""Denoising inference: one engine (`inference.engine`) behind the four `denoise*.py` scripts
+(docs/paper_code_behaviour.md#inference-scripts).
 
 `inference.cli` holds the flags the scripts share; the engine has no argparse in it, so benchmarks and tests
 call it directly.

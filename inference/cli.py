@@ -1,4 +1,4 @@
-"""The flags the four denoise*.py scripts share (reference §5.3), and their one `main`.
+"""The flags the four denoise*.py scripts share (docs/paper_code_behaviour.md#inference-flags), and their one `main`.
 
 The scripts differ only in defaults (`SCRIPT_DEFAULTS`): the `--model` default, the frame type preferred
 when a clip folder holds several, the output format, and the network aspect used when a paper checkpoint
@@ -10,7 +10,8 @@ import argparse
 from dataclasses import dataclass
 
 # Architecture flags of the paper scripts, mapped to ModelConfig fields. They are overrides: only the ones the
-# user typed reach load_denoiser (our checkpoints describe themselves; paper checkpoints need them, §1.5).
+# user typed reach load_denoiser (our checkpoints describe themselves; paper checkpoints need them,
+# docs/paper_code_behaviour.md#checkpoint-layout).
 ARCH_FLAGS = {
     "model_type": "model_type",
     "resolution_size": "resolution_target",
@@ -27,16 +28,19 @@ ARCH_FLAGS = {
 class ScriptDefaults:
     dataset: str
     model: str | None          # None: --model is required (as in the paper's CVA/POCUS/Fluo scripts)
-    frame_ext: str             # preferred input frame type (§5.2); any image type present is accepted
+    frame_ext: str             # preferred input frame type (docs/paper_code_behaviour.md#inference-script-variants);
+                               # any image type present is accepted
     fmt: str                   # output format
     aspect: float              # W/H of the fallback network size for checkpoints without a training resolution
 
 
 SCRIPT_DEFAULTS = {
     "cfc22": ScriptDefaults("CFC22", "checkpoints/all_denoised_1024_fine_bnck_512_SKIP/best_model.ckpt", ".jpg", "png", 0.5),
-    "cva": ScriptDefaults("CVA (BUV)", None, ".png", "png", 1.0),      # trained res × res (§3.1, §9.2)
+    "cva": ScriptDefaults("CVA (BUV)", None, ".png", "png", 1.0),      # trained res × res
+                                                                       # (docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution)
     "pocus": ScriptDefaults("POCUS", None, ".png", "png", 0.5),
-    "fluo": ScriptDefaults("Fluo", None, ".tif", "tif", 1.0),          # trained res × res (§3.1, §9.2)
+    "fluo": ScriptDefaults("Fluo", None, ".tif", "tif", 1.0),          # trained res × res
+                                                                       # (docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution)
 }
 
 

@@ -1,17 +1,20 @@
 """The one denoising engine behind denoise.py, denoise_CVA.py, denoise_POCUS.py and denoise_Fluo.py.
 
-What the paper code does (reference §5.1) and what this engine keeps:
+What the paper code does (docs/paper_code_behaviour.md#inference-algorithm) and what this engine keeps:
 - the network input for frame t is the window `input_offsets(config)` (for the CNN [f_t, f_{t-1}, f_{t-2}]),
   each frame resized to the training resolution (bilinear, antialiased) and scaled to [0,1];
 - the default output mapping is the paper's per-frame min-max stretch to 0..255 (`normalize="frame"`).
 
-What it fixes (reference §9):
-- every input frame gets an output: windows that reach past a clip edge replicate the edge frame (§9.9);
-- the network resolution is the checkpoint's training resolution, not a flag (§9.2);
-- a constant frame maps to 0 instead of dividing by zero; `normalize="clip"|"none"` avoid flicker (§9.10);
+What it fixes (docs/paper_code_behaviour.md#defects):
+- every input frame gets an output: windows that reach past a clip edge replicate the edge frame
+  (docs/paper_code_behaviour.md#defect-9-9-inference-drops-and-misnames-frames);
+- the network resolution is the checkpoint's training resolution, not a flag
+  (docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution);
+- a constant frame maps to 0 instead of dividing by zero; `normalize="clip"|"none"` avoid flicker
+  (docs/paper_code_behaviour.md#defect-9-10-per-frame-normalisation);
 - the model is loaded once (not per clip), frames are batched, decoded once on reader threads, written on
   writer threads, and each frame's encoder features are computed once and reused by the three windows that
-  contain it when the model exposes `encode_frame`/`decode_features` (§9 "weak points");
+  contain it when the model exposes `encode_frame`/`decode_features` (docs/paper_code_behaviour.md#weak-points);
 - outputs are written atomically, so an interrupted run resumes by skipping the frames already on disk.
 
 Input layouts: a domain (or class) folder of clip folders, any deeper tree (every folder that directly holds
@@ -84,7 +87,8 @@ def _pick_frames(folder: str, names: list[str], prefer_ext: str | None) -> list[
 
 
 def find_clips(input_path: str, prefer_ext: str | None = None) -> list[ClipJob]:
-    """All clips under `input_path`, in natural order (the paper's layout is a domain folder of clip folders, §5.1).
+    """All clips under `input_path`, in natural order (the paper's layout is a domain folder of clip folders,
+    docs/paper_code_behaviour.md#inference-algorithm).
 
     Every folder that directly holds image frames is a clip; every video file is a clip; a video or multi-page
     TIFF given directly is one clip. Hidden entries (".x") are ignored.
@@ -229,7 +233,8 @@ NATIVE_SIZE_MODELS = ("udvd",)
 
 def network_size(config: dict, fallback_resolution: int | None = None, aspect: float = 0.5
                  ) -> tuple[int, int] | None:
-    """The H×W the network sees: the checkpoint's training resolution (fixes §9.2); for a paper checkpoint, which
+    """The H×W the network sees: the checkpoint's training resolution (fixing
+    docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution); for a paper checkpoint, which
     does not record it, `(res, res*aspect)` from `--resolution_size` (the paper used res × res/2 everywhere);
     None (each frame's own size) for patch-trained networks without a training resolution."""
     h, w = config.get("input_height"), config.get("input_width")
@@ -251,7 +256,8 @@ def auto_batch_size(size: tuple[int, int] | None, device) -> int:
 
 
 class Denoiser:
-    """A loaded network plus the recipe that turns a clip's raw frames into its outputs (reference §5.1).
+    """A loaded network plus the recipe that turns a clip's raw frames into its outputs
+    (docs/paper_code_behaviour.md#inference-algorithm).
 
     `run` consumes frames in order, builds each target's window from `input_offsets` (edge frames replicated),
     and yields (frame index, float32 output at the original frame size).
@@ -308,14 +314,16 @@ class Denoiser:
         return x if self.is_3d else x.contiguous(memory_format=torch.channels_last)
 
     def _window_batch(self, buf: dict, batch: Sequence[int], clamp):
-        """The plain network input for each target: B×C×h×w (2-D models) or B×1×h×w×T (3-D U-Net, §1.4)."""
+        """The plain network input for each target: B×C×h×w (2-D models) or B×1×h×w×T (3-D U-Net,
+        docs/paper_code_behaviour.md#other-model-types)."""
         import torch
 
         if self.is_3d:
             x = torch.cat([torch.stack([buf[clamp(t + o)] for o in self.offsets], dim=-1) for t in batch])
             lo = x.amin(dim=(1, 2, 3, 4), keepdim=True)
             hi = x.amax(dim=(1, 2, 3, 4), keepdim=True)
-            return (x - lo) / (hi - lo).clamp_min(1e-8)  # the windowed path min-max normalises each window (§2.4)
+            return (x - lo) / (hi - lo).clamp_min(1e-8)  # the windowed path min-max normalises each window
+                                                         # (docs/paper_code_behaviour.md#value-ranges)
         return torch.cat([torch.cat([buf[clamp(t + o)] for o in self.offsets], dim=1) for t in batch])
 
     def run(self, frames: Iterable[np.ndarray], n: int, targets: Sequence[int] | None = None,
@@ -394,7 +402,8 @@ class Denoiser:
 # Output mapping
 # --------------------------------------------------------------------------------------------------------------
 def to_uint8(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map [lo, hi] linearly to 0..255 (rounded, clipped); a constant range (hi <= lo) gives 0, not NaN (§9.10)."""
+    """Map [lo, hi] linearly to 0..255 (rounded, clipped); a constant range (hi <= lo) gives 0, not NaN
+    (docs/paper_code_behaviour.md#defect-9-10-per-frame-normalisation)."""
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     return np.clip(np.rint((x - lo) * scale), 0, 255).astype(np.uint8)
 
@@ -418,7 +427,8 @@ def map_output(x: np.ndarray, normalize: str, clip_range: tuple[float, float] | 
 # --------------------------------------------------------------------------------------------------------------
 @dataclass
 class InferenceOptions:
-    """Everything about a run that is not the network (the CLI flags of §5.3 plus ours)."""
+    """Everything about a run that is not the network (the paper's CLI flags,
+    docs/paper_code_behaviour.md#inference-flags, plus ours)."""
 
     output_dir: str
     fmt: str = "png"                 # png | jpg | tif; tif with normalize="none" stores float32 (the paper's Fluo)

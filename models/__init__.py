@@ -20,10 +20,12 @@ from common.cli import UserError
 
 @dataclass
 class ModelConfig:
-    """The architecture flags of the paper's main.py, with its defaults (reference §1.1, §4.7).
+    """The architecture flags of the paper's main.py, with its defaults (docs/paper_code_behaviour.md#network-selection
+    and #training-flags).
 
     `input_height`/`input_width` are the training resolution (H×W), stored in checkpoints so inference reuses it
-    (reference §9.2). `window_size` is the dataset's window flag; the networks do not read it.
+    (docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution). `window_size` is the dataset's window flag;
+    the networks do not read it.
     """
 
     model_type: str = "cnn"
@@ -64,19 +66,23 @@ MODEL_REGISTRY: dict[str, Callable[[ModelConfig], Any]] = {
     "unet": _lazy("models.unet", "build_unet"),
     "unet_downscaled": _lazy("models.unet", "build_unet_downscaled"),
     "unet_tiny_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),
-    "unet_4hlayers_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),  # the name denoise.py uses (reference §1.4)
+    "unet_4hlayers_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),  # the name denoise.py uses
+                                                                       # (docs/paper_code_behaviour.md#other-model-types)
     "ae": _lazy("models.ae", "build_ae"),
-    "udvd": _lazy("models.udvd", "build_udvd"),  # baseline: UDVD blind-spot video denoiser (reference §8)
+    "udvd": _lazy("models.udvd", "build_udvd"),  # baseline: UDVD blind-spot video denoiser
+                                                 # (docs/paper_code_behaviour.md#baselines)
 }
 
-# Frame offsets each network reads, in channel order (reference §2.1: causal [t, t-1, t-2] for the 2-D models).
+# Frame offsets each network reads, in channel order (docs/paper_code_behaviour.md#input-frames: causal [t, t-1, t-2]
+# for the 2-D models).
 _OFFSETS: dict[str, list[int]] = {
     "unet": [0, -1, -2],
     "unet_downscaled": [0, -1, -2],
     "ae": [0, -1, -2],
-    "unet_tiny_3d": list(range(-15, 16)),  # the 31-frame window centred on t (reference §1.4, §3.6)
+    "unet_tiny_3d": list(range(-15, 16)),  # the 31-frame window centred on t
+                                           # (docs/paper_code_behaviour.md#other-model-types and #windowed-datasets)
     "unet_4hlayers_3d": list(range(-15, 16)),
-    "udvd": [-2, -1, 0, 1, 2],  # UDVD's 5-frame window centred on t (reference §8)
+    "udvd": [-2, -1, 0, 1, 2],  # UDVD's 5-frame window centred on t (docs/paper_code_behaviour.md#baselines)
 }
 
 
@@ -101,7 +107,8 @@ def input_offsets(config: "dict[str, Any] | ModelConfig") -> list[int]:
         from models.cnn import check_cnn_config
 
         check_cnn_config(cfg)
-        return [-i for i in range(cfg.num_prev_frames + 1)]  # [0, -1, -2] or [0, ..., -5] (reference §1.3)
+        return [-i for i in range(cfg.num_prev_frames + 1)]  # [0, -1, -2] or [0, ..., -5]
+                                                             # (docs/paper_code_behaviour.md#architecture-flags)
     if cfg.model_type not in _OFFSETS:
         raise UserError(f"no frame offsets are declared for --model_type {cfg.model_type!r} (models/__init__.py _OFFSETS)")
     return list(_OFFSETS[cfg.model_type])
@@ -115,7 +122,8 @@ def size_multiple(config: "dict[str, Any] | ModelConfig") -> int:
         from models.cnn import cnn_size_multiple
 
         return cnn_size_multiple(cfg)
-    return {"ae": 64}.get(cfg.model_type, 16)  # U-Nets pool 4 times; AE_1024 pools 6 times (reference §1.4)
+    return {"ae": 64}.get(cfg.model_type, 16)  # U-Nets pool 4 times; AE_1024 pools 6 times
+                                               # (docs/paper_code_behaviour.md#other-model-types)
 
 
 def build_model(config: "dict[str, Any] | ModelConfig"):

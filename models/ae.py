@@ -1,4 +1,5 @@
-"""`AE_1024` (`--model_type ae`; reference §1.4): a plain auto-encoder over the three frames stacked as channels.
+"""`AE_1024` (`--model_type ae`; docs/paper_code_behaviour.md#other-model-types): a plain auto-encoder over the three
+frames stacked as channels.
 
 Encoder 6× [Conv3×3, ReLU, MaxPool] (3→16…512, the frames are encoded jointly); decoder 6× [bilinear ×2 upsample
 (align_corners=True), Conv3×3, BN, ReLU] to 256, 128, 64, 32, 16, 1. Kept as in the paper: the output passes a

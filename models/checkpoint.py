@@ -1,9 +1,11 @@
-"""Load a denoiser from a checkpoint, ours or the paper's (reference §1.5, §9.2).
+"""Load a denoiser from a checkpoint, ours or the paper's (docs/paper_code_behaviour.md#checkpoint-layout and
+#defect-9-2-wrong-inference-resolution).
 
 Ours: a Lightning checkpoint whose `hyper_parameters["model_config"]` is the full `ModelConfig` (training H×W
 included), so `load_denoiser(path)` needs no flags; explicit flags that contradict it are a one-line error.
 The paper's: no model_config; the network is rebuilt from the explicit flags (over the paper's hyper-parameters
-and main.py defaults) and the dead modules' keys (§1.5) are dropped. Every module we build keeps the paper's used
+and main.py defaults) and the dead modules' keys (docs/paper_code_behaviour.md#checkpoint-layout) are dropped. Every
+module we build keeps the paper's used
 key name, so no renaming is needed. Everything loads with `torch.load(..., weights_only=True)`.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ from common.cli import UserError, require_file
 from models import ModelConfig, build_model
 
 _FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
-# Registered-but-unused modules of the paper's inherited CNN classes (§1.2, §1.5) and UNet.combiner (§1.4).
+# Registered-but-unused modules of the paper's inherited CNN classes (docs/paper_code_behaviour.md#readme-network and
+# #checkpoint-layout) and UNet.combiner (docs/paper_code_behaviour.md#other-model-types).
 _DEAD_PAPER_KEY = re.compile(r"^(encoder\.|future_decoder\.|combiner\.|combiner_\d+\.|feature_combiners\.0\.)")
 
 
@@ -99,7 +102,8 @@ def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = 
     """Return (eval-mode network, its ModelConfig as a dict) from our checkpoint or the paper's.
 
     `overrides`: the architecture flags the user typed explicitly (None values are ignored). With our checkpoints
-    they must agree with the stored config; with the paper's they define the network (reference §1.5, §5.3).
+    they must agree with the stored config; with the paper's they define the network
+    (docs/paper_code_behaviour.md#checkpoint-layout and #inference-flags).
     """
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = sorted(set(overrides) - _FIELDS)
@@ -116,7 +120,8 @@ def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = 
         _check_fit(state, model, path, cfg, "the file is damaged or was written by other code")
     else:
         # Paper checkpoint: architecture fields it recorded (if any) must agree with the flags. The keys cannot
-        # reveal --bottleneck_size: the paper registers every combiner_{16..512}, so a wrong value loads (§1.5).
+        # reveal --bottleneck_size: the paper registers every combiner_{16..512}, so a wrong value loads
+        # (docs/paper_code_behaviour.md#checkpoint-layout).
         recorded = {k: v for k, v in hparams.items() if k in _FIELDS}
         _refuse_clashes(overrides, recorded, path)
         cfg = ModelConfig.from_dict({**recorded, **overrides})
@@ -141,10 +146,12 @@ def save_denoiser(path: str, model: nn.Module, config: ModelConfig | dict, **hyp
         torch.save(ckpt, tmp)
 
 
-# ------------------------------------------------------------------------------- the paper's key layout (§1.5)
+# ------------------------------------------------------------------------------- the paper's key layout
+# (docs/paper_code_behaviour.md#checkpoint-layout)
 def to_paper_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     """The state dict the paper's `DenoisingCNN_1024_with_skips` would register for this network: ours plus the
-    dead modules (zero-filled), 32,398,130 values for the README configuration. Only that class is known (§1.5)."""
+    dead modules (zero-filled), 32,398,130 values for the README configuration. Only that class is known
+    (docs/paper_code_behaviour.md#checkpoint-layout)."""
     from models.cnn import DenoisingCNN, valid_bottlenecks
 
     if not isinstance(model, DenoisingCNN) or model.style != "plain" or model.config.resolution_target != 1024:

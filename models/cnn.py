@@ -1,12 +1,14 @@
-"""`DenoisingCNN`: the paper's CNN family (reference §1.1-§1.3) as ONE configurable network.
+"""`DenoisingCNN`: the paper's CNN family (docs/paper_code_behaviour.md#model-and-flags) as ONE configurable network.
 
 Two topologies, chosen from the `ModelConfig` flags:
 - "skips" (`--with_skip_connections`, `--with_residual_connections` or `--with_resnet_blocks`): the README model
-  (§1.2). A shared per-frame encoder (conv unit, max-pool, internal 1×1 skip) feeds a SUM bottleneck with a squeeze
+  (docs/paper_code_behaviour.md#readme-network). A shared per-frame encoder (conv unit, max-pool, internal 1×1 skip)
+  feeds a SUM bottleneck with a squeeze
   combiner, per-level feature combiners on cat[t, t-1, t-2], and a decoder that concatenates [upsampled, skip].
 - "plain" (no skip flag, or `--num_prev_frames 5`): shared encoder, summed over frames, combiner, ConvT decoder.
 
-Module names equal the paper's used state-dict keys (§1.5), so importing a paper checkpoint only drops dead keys.
+Module names equal the paper's used state-dict keys (docs/paper_code_behaviour.md#checkpoint-layout), so importing a
+paper checkpoint only drops dead keys.
 Only modules used by `forward` are registered: the paper configuration has exactly 25,543,281 parameters.
 """
 from __future__ import annotations
@@ -17,11 +19,13 @@ from torch import nn
 from common.cli import UserError
 from models import ModelConfig
 
-LEVELS = {512: 5, 1024: 6, 2048: 7}  # encoder depth of the fine/skip variants per --resolution_target (§1.3)
+LEVELS = {512: 5, 1024: 6, 2048: 7}  # encoder depth of the fine/skip variants per --resolution_target
+                                     # (docs/paper_code_behaviour.md#architecture-flags)
 
 
 def valid_bottlenecks(resolution_target: int) -> list[int]:
-    """--bottleneck_size values whose combiner exists in the paper code (§1.3)."""
+    """--bottleneck_size values whose combiner exists in the paper code
+    (docs/paper_code_behaviour.md#architecture-flags)."""
     top = {512: 64, 1024: 512, 2048: 1024}[resolution_target]
     return [b for b in (16, 32, 64, 128, 256, 512, 1024) if b <= top]
 
@@ -35,7 +39,8 @@ def check_cnn_config(cfg: ModelConfig) -> None:
     if cfg.num_prev_frames == 5:
         if cfg.resolution_target == 2048:
             raise UserError("--num_prev_frames 5 exists only at --resolution_target 512 or 1024")
-        return  # the 5-frame network takes no other flag (bottleneck fixed at 16, reference §1.3)
+        return  # the 5-frame network takes no other flag (bottleneck fixed at 16,
+                # docs/paper_code_behaviour.md#architecture-flags)
     valid = valid_bottlenecks(cfg.resolution_target)
     if cfg.bottleneck_size not in valid:
         raise UserError(
@@ -45,7 +50,8 @@ def check_cnn_config(cfg: ModelConfig) -> None:
 
 
 def unit_style(cfg: ModelConfig) -> str | None:
-    """'resnet' | 'residual' | 'plain' for the skip topology, None for the plain topology (§1.1 precedence)."""
+    """'resnet' | 'residual' | 'plain' for the skip topology, None for the plain topology (precedence as in
+    docs/paper_code_behaviour.md#network-selection)."""
     if cfg.num_prev_frames == 5:
         return None
     if cfg.with_resnet_blocks:  # the paper checks this last, so it wins over --with_residual_connections
@@ -56,7 +62,8 @@ def unit_style(cfg: ModelConfig) -> str | None:
 
 
 def _plain_widths(cfg: ModelConfig) -> list[int]:
-    """Encoder widths of the no-skip topology: fine = 16…top (one level per ×2), non-fine = 64…top (§1.3)."""
+    """Encoder widths of the no-skip topology: fine = 16…top (one level per ×2), non-fine = 64…top
+    (docs/paper_code_behaviour.md#architecture-flags)."""
     levels = LEVELS[cfg.resolution_target]
     fine = cfg.fine_layers and cfg.num_prev_frames == 2
     return [16 * 2**k for k in range(levels)] if fine else [64 * 2**k for k in range(levels - 2)]
@@ -69,7 +76,8 @@ def cnn_size_multiple(cfg: ModelConfig) -> int:
 
 
 def conv_units(cin: int, cout: int, style: str, project: bool = True) -> list[nn.Module]:
-    """One 'conv unit' of the skip topology: Conv3×3+ReLU, or a residual / BN-ResNet block (§1.3).
+    """One 'conv unit' of the skip topology: Conv3×3+ReLU, or a residual / BN-ResNet block
+    (docs/paper_code_behaviour.md#architecture-flags).
 
     Returned as a flat list so the plain unit keeps the paper's Sequential indices (`.0` conv, `.2` next conv).
     """
@@ -81,7 +89,8 @@ def conv_units(cin: int, cout: int, style: str, project: bool = True) -> list[nn
 
 
 class ResNetBlock(nn.Module):
-    """conv-BN-ReLU-conv-BN + shortcut (1×1 conv + BN when the width changes), then ReLU (§1.3 --with_resnet_blocks)."""
+    """conv-BN-ReLU-conv-BN + shortcut (1×1 conv + BN when the width changes), then ReLU (--with_resnet_blocks,
+    docs/paper_code_behaviour.md#architecture-flags)."""
 
     def __init__(self, cin: int, cout: int):
         super().__init__()
@@ -98,7 +107,8 @@ class ResNetBlock(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """Two Conv3×3 (ReLU between) + identity or 1×1 projection, then ReLU (§1.3 --with_residual_connections).
+    """Two Conv3×3 (ReLU between) + identity or 1×1 projection, then ReLU (--with_residual_connections,
+    docs/paper_code_behaviour.md#architecture-flags).
 
     With project=False (the decoder blocks) the residual is added only where the widths match, as in the paper.
     """
@@ -119,10 +129,11 @@ class ResidualBlock(nn.Module):
 
 
 class PooledSkip(nn.Sequential):
-    """Max-pool, then the 'internal skip' of each encoder level (§1.2).
+    """Max-pool, then the 'internal skip' of each encoder level (docs/paper_code_behaviour.md#readme-network).
 
     Plain/ResNet: x = p + Conv1×1(p), p = maxpool(a). Residual variant: x = block(p), where the block adds p itself;
-    the paper computed that branch and passed the plain pooled tensor on (§1.3 bug); here it feeds the next level.
+    the paper computed that branch and passed the plain pooled tensor on (a bug,
+    docs/paper_code_behaviour.md#architecture-flags); here it feeds the next level.
     """
 
     def __init__(self, width: int, style: str):
@@ -159,11 +170,13 @@ class DenoisingCNN(nn.Module):
 
     # ----------------------------------------------------------------------------------------------- building
     def _combiner(self, width: int, b: int, style: str) -> nn.Sequential:
-        """Squeeze combiner on the summed bottom features: width -> b -> width (§1.2)."""
+        """Squeeze combiner on the summed bottom features: width -> b -> width
+        (docs/paper_code_behaviour.md#readme-network)."""
         return nn.Sequential(*conv_units(width, b, style), *conv_units(b, width, style))
 
     def _build_plain(self, widths: list[int], b: int) -> None:
-        """No-skip variant (§1.3 --fine_layers on/off, --num_prev_frames 5); widths end at the combiner's width."""
+        """No-skip variant (--fine_layers on/off, --num_prev_frames 5;
+        docs/paper_code_behaviour.md#architecture-flags); widths end at the combiner's width."""
         layers: list[nn.Module] = []
         cin = 1
         for c in widths:
@@ -179,7 +192,8 @@ class DenoisingCNN(nn.Module):
         self.levels = 0
 
     def _build_skips(self, resolution_target: int, b: int, style: str) -> None:
-        """README topology (§1.2) at 5/6/7 levels; res 2048 has the narrower decoder of §1.3."""
+        """README topology (docs/paper_code_behaviour.md#readme-network) at 5/6/7 levels; res 2048 has the paper's
+        narrower decoder (docs/paper_code_behaviour.md#architecture-flags)."""
         levels = LEVELS[resolution_target]
         c = [16 * 2**k for k in range(levels)]
         self.levels = levels
@@ -189,7 +203,8 @@ class DenoisingCNN(nn.Module):
             self.add_module(f"enc{k}_skip", PooledSkip(c[k - 1], style))
             cin = c[k - 1]
         self.add_module(f"combiner_{b}", self._combiner(c[-1], b, style))
-        # Level-1 (full resolution) combiner omitted: the paper computes it and discards it (reference §9.3).
+        # Level-1 (full resolution) combiner omitted: the paper computes it and discards it
+        # (docs/paper_code_behaviour.md#defect-9-3-full-resolution-skip-feature-discarded).
         fc = {}
         for k in range(2, levels + 1):
             w = c[k - 1]
@@ -233,7 +248,8 @@ class DenoisingCNN(nn.Module):
             raise ValueError(f"expected encodings of {self.n_frames} frames, got {len(per_frame)}")
         z = per_frame[0][-1]
         for f in per_frame[1:]:
-            z = z + f[-1]  # order-free sum: only the skip combiners see which frame is current (§1.2)
+            z = z + f[-1]  # order-free sum: only the skip combiners see which frame is current
+                           # (docs/paper_code_behaviour.md#readme-network)
         z = getattr(self, f"combiner_{self.bottleneck_size}")(z)
         if not self.levels:
             return self.future_decoder(z)
@@ -241,7 +257,8 @@ class DenoisingCNN(nn.Module):
         for j in range(2, self.levels + 1):
             level = self.levels - j + 2
             skip = self.feature_combiners[str(level - 1)](torch.cat([f[level - 2] for f in per_frame], dim=1))
-            y = getattr(self, f"dec{j}")(torch.cat([y, skip], dim=1))  # upsampled first, skip second (§1.2)
+            y = getattr(self, f"dec{j}")(torch.cat([y, skip], dim=1))  # upsampled first, skip second
+                                                                       # (docs/paper_code_behaviour.md#readme-network)
         return y
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Training losses (`--loss`), one registry (reference §4.2), with the §9.5/§9.6 defects fixed.
+"""Training losses (`--loss`), one registry (docs/paper_code_behaviour.md#losses), with the paper's defects fixed
+(docs/paper_code_behaviour.md#defect-9-5-object-loss-without-gradient and #defect-9-6-perceptual-loss-flaws).
 
 Every loss is `loss(pred, target, mask) -> scalar`; `mask` is the 1×H×W object mask (only l1_and_obj reads it).
 
@@ -25,7 +26,7 @@ from common.cli import UserError
 LossFn = Callable[[Tensor, Tensor, Optional[Tensor]], Tensor]
 
 VGG_LAYERS = (3, 8, 13, 22, 31)  # relu1_2, relu2_2, relu3_2, relu4_2, relu5_2 in torchvision's vgg19.features
-VGG_WEIGHTS = (100.0, 1.6, 2.3, 1.8, 2.8, 100.0)  # pixel term first (reference §4.2)
+VGG_WEIGHTS = (100.0, 1.6, 2.3, 1.8, 2.8, 100.0)  # pixel term first (docs/paper_code_behaviour.md#losses)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 

@@ -1,13 +1,15 @@
-"""The LightningModule that trains a denoiser: it wires, it does not implement (reference §4.1-§4.3).
+"""The LightningModule that trains a denoiser: it wires, it does not implement (docs/paper_code_behaviour.md#training).
 
 Network from `models.build_model`, target from `dataset.targets` (built in the step, on the device), loss from
 `models.losses`, augmentations from `dataset.augment`, optimizer and scheduler from a small table each.
 `save_hyperparameters` stores `model_config` as a plain dict (training H×W included) plus every training flag, so
 a checkpoint describes itself and loads with `torch.load(..., weights_only=True)`.
 
-Fixes of the paper code: the plateau scheduler watches `val_loss` of a held-out split when there is one (§9.8),
+Fixes of the paper code: the plateau scheduler watches `val_loss` of a held-out split when there is one
+(docs/paper_code_behaviour.md#defect-9-8-best-checkpoint-by-training-loss),
 and the default scheduler is `plateau` with an LR floor instead of StepLR(2, 0.05), which drives the learning rate
-to ~0 within a few epochs (§9.7); `train_loss` is synchronised across DDP ranks.
+to ~0 within a few epochs (docs/paper_code_behaviour.md#defect-9-7-learning-rate-decays-to-zero); `train_loss` is
+synchronised across DDP ranks.
 """
 from __future__ import annotations
 
@@ -82,7 +84,8 @@ class DenoiserModule(pl.LightningModule):
 
     def _loss(self, batch: dict, augment: bool) -> Tensor:
         x, target, mask = self.inputs_and_target(batch)
-        if augment and self.augment.active:  # one parameter draw for inputs, target and mask (reference §3.8)
+        if augment and self.augment.active:  # one parameter draw for inputs, target and mask
+                                             # (docs/paper_code_behaviour.md#augmentations)
             parts = self.augment([x, target] + ([mask] if mask is not None else []))
             x, target, mask = parts[0], parts[1], (parts[2] if mask is not None else None)
         return self.loss_fn(self.model(x), target, mask)

@@ -1,7 +1,9 @@
 """Run one training job from main.py's flags: data, module, Lightning Trainer, checkpoints, logs, loss curve.
 
-Kept apart from main.py (a thin CLI) and from the LightningModule (which only wires the step). Reference §4.4-§4.6,
-with the fixes of §9.8: best_model.ckpt by a held-out val_loss, `--resume` restoring epoch/optimizer/scheduler.
+Kept apart from main.py (a thin CLI) and from the LightningModule (which only wires the step). See
+docs/paper_code_behaviour.md#training,
+with the fixes of docs/paper_code_behaviour.md#defect-9-8-best-checkpoint-by-training-loss: best_model.ckpt by a
+held-out val_loss, `--resume` restoring epoch/optimizer/scheduler.
 """
 from __future__ import annotations
 
@@ -24,12 +26,14 @@ RUN_FLAGS = ("resume", "overwrite", "accelerator", "devices", "num_nodes", "prec
 
 
 def model_config_for(args: argparse.Namespace, size: tuple[int, int]) -> dict:
-    """The full ModelConfig (plain dict) for these flags, with the training H×W (reference §9.2)."""
+    """The full ModelConfig (plain dict) for these flags, with the training H×W
+    (docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution)."""
     from models import ModelConfig
 
     values = {k: getattr(args, k) for k in MODEL_FIELDS}
     if args.model_type in ("unet_tiny_3d", "unet_4hlayers_3d"):
-        values["window_size"] = 31  # the paper forces 31 for the 3-D U-Net (reference §4.7)
+        values["window_size"] = 31  # the paper forces 31 for the 3-D U-Net
+                                    # (docs/paper_code_behaviour.md#training-flags)
     return ModelConfig(**values, input_height=size[0], input_width=size[1]).to_dict()
 
 

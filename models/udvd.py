@@ -1,6 +1,7 @@
 """UDVD baseline: the blind-spot video denoiser of Sheth et al., "Unsupervised Deep Video Denoising" (ICCV 2021).
 
-Written from the paper's description for this project (reference §8: the SAVeD authors ran a vendored copy of
+Written from the paper's description for this project (docs/paper_code_behaviour.md#baselines: the SAVeD authors ran a
+vendored copy of
 the UDVD repository with `--model blind-video-net-4`). The network sees five frames [t-2 .. t+2] and predicts
 frame t without ever seeing pixel p of any input frame when it predicts pixel p, so it can be trained with a
 plain MSE against the *noisy* centre frame (the blind-spot loss): for noise that is independent per pixel the

@@ -1,10 +1,10 @@
-"""The paper's U-Net baselines `unet` and `unet_downscaled` (reference §1.4), plus the U-Net parts shared with
-models/unet3d.py (`DoubleConv`, `Down`, `Up`, written once for 2-D and 3-D through `dims`).
+"""The paper's U-Net baselines `unet` and `unet_downscaled` (docs/paper_code_behaviour.md#other-model-types), plus the
+U-Net parts shared with models/unet3d.py (`DoubleConv`, `Down`, `Up`, written once for 2-D and 3-D through `dims`).
 
 Three UNSHARED encoders (one per input frame t, t-1, t-2); at each level the three features are summed and passed
 through a squeeze combiner (c -> c/2 -> c); a standard U-Net decoder (ConvT up, pad, cat[skip, up], DoubleConv)
 ends in a 1×1 head. The paper's registered-but-unused `combiner` (DoubleConv 3072->1024) and spare encoder are not
-built (reference §9 dead code): `unet` has 81,302,113 parameters, `unet_downscaled` 19,494,253.
+built (docs/paper_code_behaviour.md#dead-code): `unet` has 81,302,113 parameters, `unet_downscaled` 19,494,253.
 """
 from __future__ import annotations
 

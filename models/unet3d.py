@@ -1,4 +1,5 @@
-"""`UNetTiny3D` (`unet_tiny_3d`, alias `unet_4hlayers_3d`; reference §1.4): a 3-D U-Net over a 31-frame window.
+"""`UNetTiny3D` (`unet_tiny_3d`, alias `unet_4hlayers_3d`; docs/paper_code_behaviour.md#other-model-types): a 3-D U-Net
+over a 31-frame window.
 
 Input B×1×H×W×T (T = 31 frames t-15 … t+15), or equivalently B×T×H×W (frames as channels, as the 2-D windows are
 built) which is permuted for you. DoubleConv3d blocks (3×3×3 without bias, BN3d, ReLU), four Down blocks pooling H, W

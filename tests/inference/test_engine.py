@@ -246,7 +246,8 @@ def test_real_sonar_video_and_fluorescence_folder(shared_data, tiny_ckpt, tmp_pa
 
 @pytest.mark.parametrize("model_type", ["udvd", "unet_tiny_3d"])
 def test_windows_with_future_frames_and_3d_input(model_type):
-    """UDVD reads t-2..t+2 and the 3-D U-Net a 31-frame B×1×H×W×T window (per-window min-max, §2.4): the engine
+    """UDVD reads t-2..t+2 and the 3-D U-Net a 31-frame B×1×H×W×T window (per-window min-max,
+    docs/paper_code_behaviour.md#value-ranges): the engine
     reads ahead far enough and replicates the last frame past the clip end."""
     import torch
     import torch.nn.functional as F
@@ -274,8 +275,10 @@ def test_windows_with_future_frames_and_3d_input(model_type):
 
 
 def test_paper_checkpoint_needs_its_flags_and_gets_the_script_aspect(tmp_path):
-    """A checkpoint written by the paper code records no architecture or resolution (§1.5): the README flags
-    rebuild it; CFC22/POCUS then run at res x res/2 as the paper, CVA/Fluo at res x res (trained square, §9.2)."""
+    """A checkpoint written by the paper code records no architecture or resolution
+    (docs/paper_code_behaviour.md#checkpoint-layout): the README flags
+    rebuild it; CFC22/POCUS then run at res x res/2 as the paper, CVA/Fluo at res x res (trained square,
+    docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution)."""
     import torch
 
     from inference.engine import load_for_inference

@@ -1,4 +1,5 @@
-"""AE_1024 (reference §1.4): joint 3-channel encoder, BN+ReLU output (non-negative), hand-counted parameters."""
+"""AE_1024 (docs/paper_code_behaviour.md#other-model-types): joint 3-channel encoder, BN+ReLU output (non-negative),
+hand-counted parameters."""
 import torch
 
 from models import ModelConfig, build_model

@@ -1,5 +1,5 @@
-"""models/checkpoint.py: our round trip, flag/checkpoint contradictions, the paper-checkpoint import (§1.5), and
-damaged files, all as one-line UserErrors."""
+"""models/checkpoint.py: our round trip, flag/checkpoint contradictions, the paper-checkpoint import
+(docs/paper_code_behaviour.md#checkpoint-layout), and damaged files, all as one-line UserErrors."""
 import argparse
 import re
 
@@ -71,7 +71,8 @@ def test_paper_state_dict_has_the_paper_key_set_and_size():
     model = build_model(ModelConfig(**README))
     paper = to_paper_state_dict(model)
 
-    assert sum(v.numel() for v in paper.values()) == 32_398_130  # reference §1.2 registered total
+    assert sum(v.numel() for v in paper.values()) == 32_398_130  # registered total,
+                                                                 # docs/paper_code_behaviour.md#readme-network
     ours = {k.rsplit(".", 1)[0] for k in model.state_dict()}
     used = re.compile(r"^(enc[1-6]_conv\.0|enc[1-6]_skip\.1|combiner_512\.[02]|feature_combiners\.[1-5]\.[02]"
                       r"|dec1\.0|dec[2-6]\.[02])$")

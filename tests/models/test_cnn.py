@@ -1,5 +1,5 @@
-"""DenoisingCNN: parameter counts from reference §1.2/§1.3, shapes of every variant, encode/decode equivalence,
-frame-order behaviour, the residual-branch fix and the flag errors."""
+"""DenoisingCNN: parameter counts from docs/paper_code_behaviour.md#readme-network and #architecture-flags, shapes of
+every variant, encode/decode equivalence, frame-order behaviour, the residual-branch fix and the flag errors."""
 import pytest
 import torch
 
@@ -18,7 +18,7 @@ def n_params(model) -> int:
 def test_paper_configuration_has_exactly_the_used_parameters():
     model = build_model(ModelConfig(**README))  # no forward at 1024
 
-    assert n_params(model) == 25_543_281  # reference §1.2 "used in forward"
+    assert n_params(model) == 25_543_281  # "used in forward", docs/paper_code_behaviour.md#readme-network
     assert sorted(model.feature_combiners.keys()) == ["1", "2", "3", "4", "5"]  # no level-1 combiner
     assert not hasattr(model, "encoder") and not hasattr(model, "future_decoder")
 
@@ -29,7 +29,7 @@ def test_paper_configuration_has_exactly_the_used_parameters():
     (dict(resolution_target=1024, fine_layers=False, bottleneck_size=512), 6_958_273),
 ])
 def test_no_skip_variants_match_the_reference_counts(flags, expected):
-    assert n_params(build_model(ModelConfig(**flags))) == expected  # reference §1.3
+    assert n_params(build_model(ModelConfig(**flags))) == expected  # docs/paper_code_behaviour.md#architecture-flags
 
 
 def test_skip_connections_force_fine_layers():
@@ -117,7 +117,8 @@ def test_output_has_no_activation():
 
 
 def test_residual_branch_feeds_the_next_level():
-    """The paper computed this branch and discarded it (reference §1.3 bug); here changing it changes the output."""
+    """The paper computed this branch and discarded it (a bug, docs/paper_code_behaviour.md#architecture-flags); here
+    changing it changes the output."""
     torch.manual_seed(0)
     model = build_model(ModelConfig(resolution_target=512, with_residual_connections=True)).eval()
     x = torch.rand(1, 3, 64, 32)

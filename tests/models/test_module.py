@@ -1,4 +1,5 @@
-"""Losses and the LightningModule's wiring: input channel order, targets, schedulers, gradients (reference §4)."""
+"""Losses and the LightningModule's wiring: input channel order, targets, schedulers, gradients
+(docs/paper_code_behaviour.md#training)."""
 from __future__ import annotations
 
 import pytest
@@ -54,7 +55,8 @@ def test_inputs_are_current_previous_two_back_and_the_target_is_built_in_the_ste
     module = DenoiserModule(config(), target="gap1_and_curr_frame")
     window = torch.stack([torch.full((32, 16), v) for v in (0.1, 0.2, 0.3, 0.6)])[None]  # offsets -2, -1, 0, +1
     x, target, mask = module.inputs_and_target({"window": window})
-    assert [round(float(v), 3) for v in x[0, :, 0, 0]] == [0.3, 0.2, 0.1]  # [f_t, f_{t-1}, f_{t-2}] (§2.1)
+    assert [round(float(v), 3) for v in x[0, :, 0, 0]] == [0.3, 0.2, 0.1]  # [f_t, f_{t-1}, f_{t-2}]
+                                                                           # (docs/paper_code_behaviour.md#input-frames)
     assert float(target[0, 0, 0, 0]) == pytest.approx(0.3 + 0.3 + 0.0) and mask is None
 
 

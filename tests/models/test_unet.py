@@ -1,4 +1,5 @@
-"""unet / unet_downscaled (reference §1.4): used-parameter counts, three unshared encoders, odd sizes, padding."""
+"""unet / unet_downscaled (docs/paper_code_behaviour.md#other-model-types): used-parameter counts, three unshared
+encoders, odd sizes, padding."""
 import pytest
 import torch
 
@@ -10,7 +11,7 @@ torch.set_num_threads(1)
 
 @pytest.mark.parametrize("name, expected", [("unet", 81_302_113), ("unet_downscaled", 19_494_253)])
 def test_used_parameter_counts(name, expected):
-    """Hand-derived from §1.4 (3 encoders + 5 squeeze combiners + 4 Up + head); ~81.3 M and ~19.5 M in the paper."""
+    """Hand-derived from the paper's layout (3 encoders + 5 squeeze combiners + 4 Up + head); ~81.3 M and ~19.5 M in the paper."""
     model = build_model(ModelConfig(model_type=name))
     assert sum(p.numel() for p in model.parameters()) == expected
 

@@ -1,4 +1,5 @@
-"""UNetTiny3D (reference §1.4): 31-frame window in, one frame out, hand-counted parameters."""
+"""UNetTiny3D (docs/paper_code_behaviour.md#other-model-types): 31-frame window in, one frame out, hand-counted
+parameters."""
 import pytest
 import torch
 
