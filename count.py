@@ -1,4 +1,5 @@
-"""Count fish crossing the frame centre from tracks (CFC22 rule, reference §7.8; docs/tracking.md).
+"""Count fish crossing the frame centre from tracks (CFC22 rule, docs/paper_code_behaviour.md#counting;
+docs/tracking.md).
 
 Usage (README):
     python count.py --dataset kenai-val --frames_dir $ADDED_FRAMES_DIR --track_dir $RESULTS_DIR

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Run the trained fish detector over every clip of a domain and write MOT-format detections (reference §7.4).
+"""Run the trained fish detector over every clip of a domain and write MOT-format detections
+(docs/paper_code_behaviour.md#detector-inference).
 
     python detect.py --dataset $domain --det_model yolo_train/$EXP_NAME/weights/best.pt \
         --input_dir $ADDED_FRAMES_DIR --output_dir $RESULTS_DIR --gt_dir $GTDIR

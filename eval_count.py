@@ -1,4 +1,4 @@
-"""Evaluate fish counts: nMAE against ground truth (CFC22, reference §7.8; docs/tracking.md).
+"""Evaluate fish counts: nMAE against ground truth (CFC22, docs/paper_code_behaviour.md#counting; docs/tracking.md).
 
 Usage (README):
     python eval_count.py --dataset kenai-val --frames_dir $ADDED_FRAMES_DIR --track_dir $RESULTS_DIR | grep nMAE

@@ -1,4 +1,5 @@
-"""Track fish: per-frame detections → tracks, one clip at a time (reference §7.6; docs/tracking.md).
+"""Track fish: per-frame detections → tracks, one clip at a time (docs/paper_code_behaviour.md#tracking;
+docs/tracking.md).
 
 Usage (README):
     python track.py --dataset kenai-val --frames_dir $ADDED_FRAMES_DIR --detections_dir $RESULTS_DIR

@@ -1,4 +1,5 @@
-"""Evaluate tracks against MOT ground truth: HOTA, MOTA, IDF1 via TrackEval (reference §7.7; docs/tracking.md).
+"""Evaluate tracks against MOT ground truth: HOTA, MOTA, IDF1 via TrackEval
+(docs/paper_code_behaviour.md#track-evaluation; docs/tracking.md).
 
 Usage (README):
     python track_eval.py --dataset kenai-val --frames_dir $ADDED_FRAMES_DIR --track_dir $RESULTS_DIR --annos_root $GTDIR

@@ -5,7 +5,8 @@
         --img-size 896 --project 'yolo_train' --name $EXP_NAME
     # best weights: yolo_train/$EXP_NAME/weights/best.pt (last.pt beside it)
 
-Reference §7.3: the paper's (missing) script matches the YOLOv5 train.py flags; this is a thin wrapper on the
+See docs/paper_code_behaviour.md#detector-training: the paper's (missing) script matches the YOLOv5 train.py flags;
+this is a thin wrapper on the
 ultralytics package. Nothing is downloaded: if --weights is a file it is fine-tuned; otherwise its name is mapped to
 the architecture yaml (yolov5s.pt → yolov5s.yaml, the anchor-free yolov5su family; yolov8n.pt → yolov8n.yaml;
 yolo11n.pt → yolo11n.yaml) and trained from scratch, which the script says in one line.

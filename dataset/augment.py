@@ -1,4 +1,5 @@
-"""Training augmentations in plain torch (reference §3.8), plus the Gaussian blur the targets share.
+"""Training augmentations in plain torch (docs/paper_code_behaviour.md#augmentations), plus the Gaussian blur the
+targets share.
 
 The paper used a kornia `AugmentationSequential` (salt-and-pepper amount 0.5 / salt ratio 0.5, Gaussian blur 5×5
 σ∈[0.1, 2], motion blur kernel 5 angle ±30° direction ±0.5, random erasing scale 0.001 ratio 0.3–3.33, brightness
@@ -17,7 +18,8 @@ from torch import Tensor
 
 
 def opencv_sigma(ksize: int) -> float:
-    """The σ OpenCV derives for a Gaussian kernel of size `ksize` when σ=0 (§2.3 uses 5×5 with σ=0 → 1.1)."""
+    """The σ OpenCV derives for a Gaussian kernel of size `ksize` when σ=0 (the global background uses 5×5 with σ=0 → 1.1,
+    docs/paper_code_behaviour.md#global-background)."""
     return 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
 
 

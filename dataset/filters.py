@@ -1,7 +1,8 @@
 """Classical video filters and background subtraction: the maths behind the frame-preparation tools in setup/.
 
 Pure numpy/scipy functions on whole clips (T×H×W arrays), so each one is tested against hand-computed arrays and
-the scripts only walk trees and write files. Behaviour follows reference §6:
+the scripts only walk trees and write files. Behaviour follows the paper's setup scripts
+(docs/paper_code_behaviour.md#setup-scripts):
 
 - temporal median (size 3 along time, reflect), 3×3×3 mean, Gaussian σ=(1,1,1) over (t, y, x), reflect;
 - the paper's output normalisation: global min-max over the clip, then min-max per frame, ×255 → uint8;
@@ -32,7 +33,8 @@ def _as_clip(frames: np.ndarray) -> np.ndarray:
 
 
 def temporal_median(frames: np.ndarray) -> np.ndarray:
-    """Median over 3 consecutive frames (time only; reflect at the clip ends), reference §6 median filter."""
+    """Median over 3 consecutive frames (time only; reflect at the clip ends), the paper's median filter
+    (docs/paper_code_behaviour.md#setup-scripts)."""
     from scipy.ndimage import median_filter
 
     return median_filter(_as_clip(frames), size=(3, 1, 1), mode="reflect")
@@ -108,7 +110,8 @@ def blur5(frames: np.ndarray) -> np.ndarray:
 
 
 def blurred_background(frames: np.ndarray, chunk: int = 64) -> np.ndarray:
-    """The clip's static background: temporal mean of the blurred frames (reference §2.3, §6), H×W float32.
+    """The clip's static background: temporal mean of the blurred frames
+    (docs/paper_code_behaviour.md#global-background and #setup-scripts), H×W float32.
 
     Blurred in chunks of frames so that a long full-resolution clip never needs a float copy of itself.
     """
@@ -121,7 +124,8 @@ def blurred_background(frames: np.ndarray, chunk: int = 64) -> np.ndarray:
 
 
 def background_subtract(frames: np.ndarray) -> np.ndarray:
-    """Background-subtracted clip in [0, 1], 0.5 = background (reference §6 `background_subtract_frames.py`).
+    """Background-subtracted clip in [0, 1], 0.5 = background (the paper's `background_subtract_frames.py`,
+    docs/paper_code_behaviour.md#setup-scripts).
 
     D = f_t − background, scaled by one max|D| over the whole clip so that brightness stays comparable across
     frames. A clip equal to its background everywhere maps to 0.5.
@@ -148,7 +152,8 @@ BASELINE_PP_RGB = ("raw", "background_subtracted", "abs_bs_frame_difference")
 
 
 def baseline_plus_plus(frames: np.ndarray) -> np.ndarray:
-    """CFC 'Baseline++' frames (reference §6 make_background_subtracted_frame_to_frame_difference_frames.py).
+    """CFC 'Baseline++' frames (the paper's make_background_subtracted_frame_to_frame_difference_frames.py,
+    docs/paper_code_behaviour.md#setup-scripts).
 
     Returns T×H×W×3 uint8 in RGB order `BASELINE_PP_RGB`: raw, background-subtracted, and |BS_{t+1} − BS_t|.
     """

@@ -1,6 +1,7 @@
 """One small adapter per dataset layout (`--dataset`): a base folder → the list of clips to train on.
 
-All layouts share the paper's rule (reference §3.1): a clip is a folder that directly contains frames, found by a
+All layouts share the paper's rule (docs/paper_code_behaviour.md#frame-loading-and-layouts): a clip is a folder that
+directly contains frames, found by a
 recursive walk from `--base_folder` (symlinks followed), frames in natural numeric order. What differs is which
 files count as frames and the training resize:
 
@@ -28,7 +29,7 @@ class Layout:
 
     exts: tuple[str, ...]
     accept: Callable[[str], bool]
-    square: bool  # True: res × res; False: res × res/2 (reference §3.1)
+    square: bool  # True: res × res; False: res × res/2 (docs/paper_code_behaviour.md#frame-loading-and-layouts)
     hint: str
     videos_and_stacks: bool = False  # custom only: video files and multi-page TIFFs are clips too
 
@@ -67,7 +68,8 @@ def get_layout(dataset: str) -> tuple[str, Layout]:
 
 
 def train_size(dataset: str, resolution_target: int) -> tuple[int, int]:
-    """The training resize H×W for a dataset (reference §3.1): res × res/2, or res × res for CVA and Fluo."""
+    """The training resize H×W for a dataset (docs/paper_code_behaviour.md#frame-loading-and-layouts): res × res/2, or
+    res × res for CVA and Fluo."""
     _, layout = get_layout(dataset)
     res = int(resolution_target)
     return (res, res) if layout.square else (res, res // 2)

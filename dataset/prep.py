@@ -1,7 +1,8 @@
 """Tree walking, per-clip processing, channel merging and symlink flattening for the setup/ tools.
 
 Every frame-preparation script is "read each clip of an input tree, compute, write the same frame names under
-an output root", so that loop lives here once: clips are found at any depth (the paper's os.walk, reference §3.1),
+an output root", so that loop lives here once: clips are found at any depth (the paper's os.walk,
+docs/paper_code_behaviour.md#frame-loading-and-layouts),
 outputs mirror the input tree, writes are atomic (common.atomic via dataset.frames.write_frame), finished clips are
 skipped so an interrupted run resumes, and the output may never lie inside the input tree.
 """
@@ -16,7 +17,8 @@ import numpy as np
 from common.cli import UserError, check_not_inside, fail, require_dir
 from dataset.frames import IMAGE_EXTS, frame_index, list_frames, natural_key, read_frame, to_gray_uint8, write_frame
 
-# Merged "2-channel" frame (reference §6 add_denoised_to_raw_2_ch.py): OpenCV/BGR channel order
+# Merged "2-channel" frame (the paper's add_denoised_to_raw_2_ch.py, docs/paper_code_behaviour.md#setup-scripts):
+# OpenCV/BGR channel order
 # [raw, denoised, denoised], i.e. read as RGB: R = denoised, G = denoised, B = raw. Entries index the sources
 # (0 = raw / reference tree, 1 = denoised). For CFC22 "raw" is the background-subtracted frame (frames/raw_bs).
 TWO_CHANNEL_LAYOUT = (0, 1, 1)
@@ -177,7 +179,8 @@ def merge_channel_trees(sources: Sequence[str], layout: Sequence[int], output_ro
     sources[0] is the reference tree: its clips and frame names define the outputs (same tree, same names and
     extension). Other sources are matched by relative clip path and frame stem (or frame number). A frame missing
     in another source is an error listing what is missing; with `allow_missing` that channel falls back to
-    sources[0] (the paper's behaviour, reference §6). Frames of another size are resized to the reference size.
+    sources[0] (the paper's behaviour, docs/paper_code_behaviour.md#setup-scripts). Frames of another size are resized
+    to the reference size.
     """
     import cv2
 

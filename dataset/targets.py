@@ -1,11 +1,13 @@
 """Self-supervised training targets: every `--target` of the paper as a named pure function of a frame window.
 
 A window is a dict `{offset: tensor}` holding f_{t+offset} as B×1×H×W float tensors in [0, 1] (offsets -2..+2),
-and `bg` is the clip's global background B (reference §2.3, B×1×H×W) or None. Targets are built in the training
+and `bg` is the clip's global background B (docs/paper_code_behaviour.md#global-background, B×1×H×W) or None. Targets
+are built in the training
 step, on the device (the dataset only slices frames), so a new target is one function plus one registry line.
 
 `make_target(name, window, bg, paper=False)` is the entry point. With `paper=True` it reproduces what the paper's
-CNN training datasets computed: their "frame5" (meant to be f_{t+2}) was f_t (reference §2.1, §9.1), which changes
+CNN training datasets computed: their "frame5" (meant to be f_{t+2}) was f_t (docs/paper_code_behaviour.md#input-frames
+and #defect-9-1-wrong-frame-in-training-targets), which changes
 l1, l2, l1_and_obj, gap2, positive_diff, all_frame_diffs, sum_minus_5 and bs_local. stddev_all loaded the real
 f_{t+2} in the paper too, so it is unaffected.
 """
@@ -103,7 +105,8 @@ def bs_global(f: Window, bg: Optional[Tensor]) -> Tensor:
 
 
 def bs_local(f: Window, bg: Optional[Tensor]) -> Tensor:
-    """Centre frame of the §6 background subtraction applied to the 5-frame stack f_{t-2..t+2}.
+    """Centre frame of the paper's background subtraction (docs/paper_code_behaviour.md#setup-scripts) applied to the
+    5-frame stack f_{t-2..t+2}.
 
     M = temporal mean of the 5×5-Gaussian-blurred frames, D = f - M, D <- (D / max|D| + 1) / 2 with one max per
     sample over the stack, so 0.5 means "equals the local background". A constant stack gives 0.5.
@@ -124,7 +127,8 @@ class Target:
     fn: Callable[[Window, Optional[Tensor]], Tensor]
     offsets: tuple[int, ...]
     needs_background: bool = False
-    paper_uses_ft_as_t_plus_2: bool = True  # the §9.1 bug applies when it reads offset +2
+    paper_uses_ft_as_t_plus_2: bool = True  # the frame5 bug applies when it reads offset +2
+                                            # (docs/paper_code_behaviour.md#defect-9-1-wrong-frame-in-training-targets)
 
 
 _ALL = (-2, -1, 0, 1, 2)
@@ -133,7 +137,8 @@ TARGETS: dict[str, Target] = {
     "identity_t-1": Target(identity_t_minus_1, (-1,)),
     "l1": Target(l1, (0, 1, 2)),
     "l2": Target(l2, (0, 1, 2)),
-    "l1_and_obj": Target(l1, (0, 1, 2)),  # same target; paired with --loss l1_and_obj (reference §2.2)
+    "l1_and_obj": Target(l1, (0, 1, 2)),  # same target; paired with --loss l1_and_obj
+                                          # (docs/paper_code_behaviour.md#target-formulas)
     "gap1_and_curr_frame": Target(gap1_and_curr_frame, (-1, 0, 1)),
     "gap1_inverted_and_curr_frame": Target(gap1_inverted_and_curr_frame, (-1, 0, 1)),
     "gap2_and_curr_frame": Target(gap2_and_curr_frame, (-2, 0, 2)),
@@ -156,14 +161,16 @@ def get_target(name: str) -> Target:
 
 
 def paper_window(f: Window) -> dict[int, Tensor]:
-    """The window as the paper's training datasets saw it: "frame5" = (t+1)-1 = f_t instead of f_{t+2} (§2.1)."""
+    """The window as the paper's training datasets saw it: "frame5" = (t+1)-1 = f_t instead of f_{t+2}
+    (docs/paper_code_behaviour.md#input-frames)."""
     out = dict(f)
     out[2] = f[0]
     return out
 
 
 def make_target(name: str, f: Window, bg: Optional[Tensor] = None, paper: bool = False) -> Tensor:
-    """Compute target `name` from window `f` (and background `bg`); `paper=True` reproduces §9.1's frame5 bug."""
+    """Compute target `name` from window `f` (and background `bg`); `paper=True` reproduces the paper's frame5 bug
+    (docs/paper_code_behaviour.md#defect-9-1-wrong-frame-in-training-targets)."""
     target = get_target(name)
     if target.needs_background and bg is None:
         raise UserError(f"--target {name} needs the clip background, which was not computed")

@@ -4,16 +4,19 @@ An item is (clip, t). It returns the frames at t + every offset in `offsets` (th
 plus the frames the target reads, t-2..t+2) as one K×H×W float tensor in [0, 1], with its provenance (clip
 index, t). Targets are computed later, in the training step (dataset/targets.py).
 
-Differences from the paper's datasets (reference §2.1, §3), documented in docs/training.md:
+Differences from the paper's datasets (docs/paper_code_behaviour.md#input-frames and #datasets-and-layouts), documented
+in docs/training.md:
 - Clip edges replicate the first/last frame (index clamped to the clip) instead of dropping the first and last
   3 frames, so every frame is a training sample and a 1-frame clip still trains (on copies of itself).
 - Each clip is decoded once and resized once to the training size (bilinear, antialiased, on the [0, 1]
   tensor) into one uint8 memory-mapped array per clip (dataset/cache.py); the paper decoded five JPEGs per
   sample. Storing the resized frames as uint8 matches the paper, whose PIL resize also returned 8-bit. With
   `cache="none"` the workers decode and resize each window's frames on the fly instead (same values).
-- The background B (§2.3) is computed once per clip over all of its frames (the paper: all but the 3 at
-  each end) and only when the target needs it.
-- A held-out validation split chooses best_model.ckpt (§9.8): whole clips when there are >= 2 clips, else the
+- The background B (docs/paper_code_behaviour.md#global-background) is computed once per clip over all of its frames
+  (the paper: all but the 3 at each end) and only when the target needs it.
+- A held-out validation split chooses best_model.ckpt
+  (docs/paper_code_behaviour.md#defect-9-8-best-checkpoint-by-training-loss): whole clips when there are >= 2 clips,
+  else the
   last frames of the single clip.
 """
 from __future__ import annotations
@@ -34,14 +37,16 @@ from dataset.sampling import EpochSampler
 
 
 def resize_unit(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize N×1×h×w [0, 1] frames to `size` (H, W): bilinear with antialias, as torchvision's Resize (§3.1)."""
+    """Resize N×1×h×w [0, 1] frames to `size` (H, W): bilinear with antialias, as torchvision's Resize
+    (docs/paper_code_behaviour.md#frame-loading-and-layouts)."""
     if tuple(frames.shape[-2:]) == tuple(size):
         return frames
     return F.interpolate(frames, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0.0, 1.0)
 
 
 def clip_background(frames: np.ndarray) -> np.ndarray:
-    """The clip's global background B at original resolution (reference §2.3): temporal mean of the 5×5
+    """The clip's global background B at original resolution (docs/paper_code_behaviour.md#global-background): temporal
+    mean of the 5×5
     Gaussian-blurred frames (σ from OpenCV's rule), truncated to uint8 as the paper's cast."""
     from dataset.filters import blurred_background  # the same background as CFC background subtraction
 
@@ -110,7 +115,8 @@ def window_indices(t: int, offsets: Sequence[int], num_frames: int) -> list[int]
 
 
 def box_mask(boxes: np.ndarray, orig_hw: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
-    """1×H×W object mask: 1 inside each (1-based MOT) box scaled to the training size, 0 elsewhere (§3.7, §9.5
+    """1×H×W object mask: 1 inside each (1-based MOT) box scaled to the training size, 0 elsewhere
+    (docs/paper_code_behaviour.md#annotations-and-object-mask and #defect-9-5-object-loss-without-gradient
     fixed: the paper's mask held 1/255 and blurred edges)."""
     h, w = size
     sy, sx = h / orig_hw[0], w / orig_hw[1]

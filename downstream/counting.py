@@ -1,4 +1,4 @@
-"""The CFC22 counting rule and nMAE (reference §7.8; Kay et al., Caltech Fish Counting).
+"""The CFC22 counting rule and nMAE (docs/paper_code_behaviour.md#counting; Kay et al., Caltech Fish Counting).
 
 A track counts *right* when its first box centre is left of the frame's middle (x < 0.5 of the width) and its
 last is at or right of it; *left* for the reverse. Tracks whose first-to-last centre displacement is below

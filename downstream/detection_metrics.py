@@ -1,6 +1,7 @@
 """Detection metrics for CFC22-style clips: mAP (torchmetrics), precision/recall at the best-F1 confidence, per clip.
 
-The paper's evaluator (reference §7.5, §9.11) updates the metric only on frames that have both a prediction and a GT
+The paper's evaluator (docs/paper_code_behaviour.md#detection-map and #defect-9-11-map-skips-frames) updates the metric
+only on frames that have both a prediction and a GT
 box, so false positives on empty frames and misses on frames without detections are ignored and mAP is inflated.
 Here every frame of every annotated clip is fed (empty GT and empty predictions included); the paper's rule is
 kept behind `paper_compat` and labelled as such. Boxes are 0-based pixel corners x1, y1, x2, y2 throughout.

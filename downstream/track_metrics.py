@@ -2,9 +2,10 @@
 
 We build TrackEval's per-sequence `data` dict ourselves (ids, per-frame GT×tracker IoU) and call each metric's
 `eval_sequence`, then `combine_sequences` for the domain score, as TrackEval's own evaluator does; no temporary
-MOTChallenge folder tree is needed (the paper copies files into one, reference §7.7).
+MOTChallenge folder tree is needed (the paper copies files into one, docs/paper_code_behaviour.md#track-evaluation).
 
-Two summaries are reported (reference §7.7, §9.13):
+Two summaries are reported (docs/paper_code_behaviour.md#track-evaluation and
+#defect-9-13-track-metrics-are-per-clip-means):
 - **combined** (TrackEval's): the metrics computed over all clips pooled: MOTA = 1 − Σ(FN + FP + IDSW)/Σ GT,
   IDF1 = 2·IDTP/(2·IDTP + IDFP + IDFN), HOTA = mean over α ∈ {0.05, …, 0.95} of √(DetA·AssA).
 - **paper way**: the unweighted mean over clips of per-clip MOTA, IDF1 and of HOTA at α = 0.05 only.

@@ -1,6 +1,8 @@
-"""MOT ground truth → YOLO / COCO datasets, and offline ultralytics training and prediction (reference §7.2–7.4).
+"""MOT ground truth → YOLO / COCO datasets, and offline ultralytics training and prediction
+(docs/paper_code_behaviour.md#downstream).
 
-Differences from the paper code, each a documented fix (reference §9.11 and the "weak points"):
+Differences from the paper code, each a documented fix (docs/paper_code_behaviour.md#defect-9-11-map-skips-frames and
+#weak-points):
 - MOT boxes are 1-based (CFC documentation); we subtract 1 from left/top before normalising. The paper did not.
 - Frames without fish are kept as negatives (empty label files); `empty_fraction` subsamples them deterministically.
 - Boxes reaching outside the image are clipped (and counted in one warning) instead of producing YOLO
@@ -29,7 +31,8 @@ from downstream.mot import by_frame, read_mot, write_mot
 CLASS_NAME = "fish"
 DEFAULT_TRAIN = ("kenai-train",)
 DEFAULT_VAL = ("kenai-val",)
-# Inference settings of the CFC "fisheye-advanced" configuration that track.py copies (reference §7.4).
+# Inference settings of the CFC "fisheye-advanced" configuration that track.py copies
+# (docs/paper_code_behaviour.md#detector-inference).
 DEFAULT_CONF = 0.05
 DEFAULT_NMS_IOU = 0.25
 DEFAULT_BATCH = 32
@@ -128,7 +131,7 @@ def image_size(path: str) -> tuple[int, int]:
 
 
 def clip_frames(clip_dir: str) -> dict[int, str]:
-    """0-based frame index (the integer in the file name, reference §7.1) → path."""
+    """0-based frame index (the integer in the file name, docs/paper_code_behaviour.md#mot-annotations) → path."""
     return {frame_index(p): p for p in list_frames(clip_dir)}
 
 
@@ -507,7 +510,8 @@ def predict_frames(model, paths: list[str], imgsz: int, conf: float = DEFAULT_CO
     """Detections for frame files as MOT rows (`frame_index+1, det_id, left+1, top+1, w, h, conf, -1, -1, -1`).
 
     Frames are read as 3-channel BGR (a 1-channel frame is replicated), so grayscale and merged frames both work.
-    det_id is 1..N within each frame, by decreasing confidence (reference §7.4: ids must be unique per frame).
+    det_id is 1..N within each frame, by decreasing confidence (docs/paper_code_behaviour.md#detector-inference: ids
+    must be unique per frame).
     """
     from dataset.frames import read_frame
 
@@ -598,7 +602,7 @@ def add_detect_flags(parser, for_eval: bool = False) -> None:
                         help="MOT ground truth root: <dataset>/<clip>/gt.txt"
                              + ("" if for_eval else " (optional, for a summary line only)"))
     parser.add_argument("--conf", "--conf-thres", type=float, default=DEFAULT_CONF,
-                        help="confidence threshold (CFC fisheye-advanced setting, reference §7.4)")
+                        help="confidence threshold (CFC fisheye-advanced setting; see docs/paper_code_behaviour.md)")
     parser.add_argument("--iou", "--nms_thresh", type=float, default=DEFAULT_NMS_IOU,
                         help="NMS IoU threshold (CFC fisheye-advanced setting)")
     parser.add_argument("--img-size", "--img_size", dest="img_size", type=int, default=None,

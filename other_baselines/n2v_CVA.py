@@ -1,4 +1,5 @@
-"""Train Noise2Void (CAREamics) on CVA frames, as the paper did (reference §8; default 120 epochs).
+"""Train Noise2Void (CAREamics) on CVA frames, as the paper did (docs/paper_code_behaviour.md#baselines; default 120
+epochs).
 
 Runs with the N2V environment (create it once with `bash setup/setup_n2v.sh`):
     .venv-n2v/bin/python other_baselines/n2v_CVA.py --data_dir /path/to/frames --work_dir checkpoints/n2v_CVA

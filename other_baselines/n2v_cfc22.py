@@ -1,4 +1,5 @@
-"""Train Noise2Void (CAREamics) on CFC22 frames, as the paper did (reference §8; default 20 epochs).
+"""Train Noise2Void (CAREamics) on CFC22 frames, as the paper did (docs/paper_code_behaviour.md#baselines; default 20
+epochs).
 
 Runs with the N2V environment (create it once with `bash setup/setup_n2v.sh`):
     .venv-n2v/bin/python other_baselines/n2v_cfc22.py --data_dir /path/to/frames --work_dir checkpoints/n2v_CFC22

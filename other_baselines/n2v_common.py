@@ -1,4 +1,5 @@
-"""Noise2Void with CAREamics (reference §8): the training and prediction shared by n2v_{cfc22,CVA,POCUS}.py and
+"""Noise2Void with CAREamics (docs/paper_code_behaviour.md#baselines): the training and prediction shared by
+n2v_{cfc22,CVA,POCUS}.py and
 n2v_predict_{cfc22,CVA,POCUS}.py. Runs only in `.venv-n2v` (setup/setup_n2v.sh): CAREamics pins an older torch.
 
 Follows the paper's runs: CAREamics' N2V with its default U-Net, 2-D patches 128x128 (axes YX), batch 32,
@@ -6,7 +7,8 @@ every frame of every clip as training data, grayscale frames read with OpenCV (h
 5 validation patches (1 % of the patches), prediction in 128x128 tiles, every frame written.
 
 What differs, and why:
-- normalisation (§9.16): the paper passed 0-1 mean/std constants while reading frames at 0-255. Here CAREamics
+- normalisation (docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation): the paper passed 0-1 mean/std constants
+  while reading frames at 0-255. Here CAREamics
   computes the mean/std from the training frames as read (0-255, float32) and stores them in its checkpoint;
   prediction reads the frames the same way, so statistics and images share one scale. Predictions come back
   on that scale and are saved as rint -> clip(0, 255) -> uint8 (the paper cast straight to uint8: wrap-around);
@@ -35,7 +37,7 @@ from dataset.layouts import find_clips, get_layout
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N2V_VENV = os.path.join(ROOT, ".venv-n2v")
 FORMATS = ("png", "jpg", "tif")
-TRAIN_EPOCHS = {"CFC22": 20, "CVA": 120, "POCUS": 120}  # reference §8
+TRAIN_EPOCHS = {"CFC22": 20, "CVA": 120, "POCUS": 120}  # docs/paper_code_behaviour.md#baselines
 
 
 def require_careamics() -> Any:
@@ -55,12 +57,13 @@ def require_careamics() -> Any:
 
 def read_for_n2v(file_path: Path, *args: Any, **kwargs: Any) -> np.ndarray:
     """CAREamics read function: a frame as grayscale float32 on the 0-255 scale (the same for training,
-    statistics and prediction, fixing reference §9.16)."""
+    statistics and prediction, fixing docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)."""
     return read_frame(str(file_path)).astype(np.float32)
 
 
 def to_uint8(pred: np.ndarray) -> np.ndarray:
-    """A prediction on the 0-255 scale → uint8: round, clip, cast (no wrap-around, fixing §9.16)."""
+    """A prediction on the 0-255 scale → uint8: round, clip, cast (no wrap-around, fixing
+    docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)."""
     return np.clip(np.rint(np.asarray(pred, dtype=np.float32)), 0, 255).astype(np.uint8)
 
 
@@ -75,7 +78,8 @@ def clip_frame_paths(dataset: str, root: str) -> list[tuple[str, list[str]]]:
 
 
 def n_val_patches(frames: Sequence[str], patch: int, fraction: float = 0.01, minimum: int = 5) -> int:
-    """The paper's validation share: `fraction` of all patches, at least `minimum` (reference §8)."""
+    """The paper's validation share: `fraction` of all patches, at least `minimum`
+    (docs/paper_code_behaviour.md#baselines)."""
     h, w = read_frame(frames[0]).shape
     per_frame = max(1, h // patch) * max(1, w // patch)
     return max(minimum, int(math.ceil(fraction * per_frame * len(frames))))

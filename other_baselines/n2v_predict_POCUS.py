@@ -1,5 +1,5 @@
-"""Denoise POCUS frames with a trained Noise2Void model into denoise.py's layout (reference §8; every frame,
-same tree and frame names under --output_dir).
+"""Denoise POCUS frames with a trained Noise2Void model into denoise.py's layout
+(docs/paper_code_behaviour.md#baselines; every frame, same tree and frame names under --output_dir).
 
 Runs with the N2V environment (`bash setup/setup_n2v.sh`):
     .venv-n2v/bin/python other_baselines/n2v_predict_POCUS.py --model checkpoints/n2v_POCUS/checkpoints/<name>.ckpt \

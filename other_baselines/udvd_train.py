@@ -1,4 +1,5 @@
-"""Train the UDVD baseline (Sheth et al. 2021) on a dataset's clips, as the paper ran it (reference §8).
+"""Train the UDVD baseline (Sheth et al. 2021) on a dataset's clips, as the paper ran it
+(docs/paper_code_behaviour.md#baselines).
 
 Usage (the paper's flags; `--model/--channels/--out-channels/--loss` are accepted with their only valid value):
     python other_baselines/udvd_train.py --data-path /path/to/CFC22/frames/raw_all --dataset CFC22 \

@@ -1,4 +1,5 @@
-"""UDVD training (reference §8): 5-frame stacks of square patches, blind-spot MSE against the noisy centre frame.
+"""UDVD training (docs/paper_code_behaviour.md#baselines): 5-frame stacks of square patches, blind-spot MSE against the
+noisy centre frame.
 
 What follows the paper's run of the UDVD code (`fish_train.py --model blind-video-net-4 --loss mse
 --image-size 128 --stride 64 --n-frames 5 --lr 1e-4`): patches on a stride grid at full resolution, the part of
@@ -35,7 +36,8 @@ from dataset.windows import window_indices
 from models import ModelConfig, build_model, input_offsets
 from models.udvd import DEPTH as UDVD_DEPTH
 
-CENTRE_TARGET = "identity"  # UDVD's blind-spot loss compares with the noisy centre frame f_t (reference §2.2 names)
+CENTRE_TARGET = "identity"  # UDVD's blind-spot loss compares with the noisy centre frame f_t (target names as in
+                            # docs/paper_code_behaviour.md#target-formulas)
 
 
 def grid_starts(length: int, size: int, stride: int) -> list[int]:

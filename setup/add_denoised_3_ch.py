@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Stack three parallel frame trees into 3-channel images (reference §6 add_denoised_3_ch.py).
+"""Stack three parallel frame trees into 3-channel images (the paper's add_denoised_3_ch.py,
+docs/paper_code_behaviour.md#setup-scripts).
 
     python setup/add_denoised_3_ch.py --channel1 Data/CFC22/frames/raw_bs --channel2 DENOISED --channel3 Data/CFC22/frames/raw_median \
         --added_imgs Data/CFC22/frames_3_ch

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Merge denoised frames with raw (or background-subtracted / median-filtered) frames into 3-channel images
-(reference §6 add_denoised_to_raw_2_ch.py; the detector / downstream input).
+(the paper's add_denoised_to_raw_2_ch.py, docs/paper_code_behaviour.md#setup-scripts; the detector / downstream input).
 
     python setup/add_denoised_to_raw_2_ch.py --denoised_imgs RESULTS/frames/RUN/kenai-val \
         --raw_imgs Data/CFC22/frames/raw_bs/kenai-val --added_imgs Data/CFC22/frames_with_denoised/kenai-val

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Background-subtracted frames for every clip of a frame tree (reference §6 background_subtract_frames.py).
+"""Background-subtracted frames for every clip of a frame tree (the paper's background_subtract_frames.py,
+docs/paper_code_behaviour.md#setup-scripts).
 
     python setup/background_subtract_frames.py --frames-dir Data/CFC22/frames/raw --output-dir Data/CFC22/frames/raw_bs
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Classical video filters over every clip of a frame tree: the median/mean/Gaussian denoising baselines and the
-median-filtered inputs SAVeD trains on for BUV, POCUS and Fluo (reference §6, §8).
+median-filtered inputs SAVeD trains on for BUV, POCUS and Fluo (docs/paper_code_behaviour.md#setup-scripts and
+#baselines).
 
     python setup/classical_filter_frames.py --frames-dir Data/CFC22/frames/raw --output-dir Data/CFC22/frames/raw_median --filter-type median
     python setup/classical_filter_frames.py --dataset CVA --frames-dir miccai_buv/rawframes --output-dir miccai_buv/rawframes_median --filter-type median

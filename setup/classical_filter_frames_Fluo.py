@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""classical_filter_frames.py with --dataset Fluo fixed (the paper's per-dataset script name; reference §6).
+"""classical_filter_frames.py with --dataset Fluo fixed (the paper's per-dataset script name;
+docs/paper_code_behaviour.md#setup-scripts).
 
     python setup/classical_filter_frames_Fluo.py --frames-dir IN --output-dir OUT --filter-type median
 """

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Re-encode frame folders as videos (reference §6 convert_frames_to_videos.py; the README POCUS step that turns
+"""Re-encode frame folders as videos (the paper's convert_frames_to_videos.py,
+docs/paper_code_behaviour.md#setup-scripts; the README POCUS step that turns
 merged frames back into the videos pocovidnet reads).
 
     python setup/convert_frames_to_videos.py --frames_dir FRAMES/convex --video_dir VIDEOS/convex_median_denoised_2_ch

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Convert CFC22 MOT ground truth + frames into an ultralytics (YOLO) detection dataset (reference §7.2).
+"""Convert CFC22 MOT ground truth + frames into an ultralytics (YOLO) detection dataset
+(docs/paper_code_behaviour.md#yolo-conversion).
 
     python setup/convert_mot_to_yolo.py --mot-dir $GTDIR --frames-dir $ADDED_FRAMES_DIR --output-dir $YOLO_DIR
     python setup/convert_mot_to_yolo.py ... --empty-frame-fraction 0       # the paper's rule: frames with fish only

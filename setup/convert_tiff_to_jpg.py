@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Convert TIFF frames (e.g. 16-bit microscopy) to 8-bit JPEGs, min-max normalised per image
-(reference §6 convert_tiff_to_jpg.py).
+(the paper's convert_tiff_to_jpg.py, docs/paper_code_behaviour.md#setup-scripts).
 
     python setup/convert_tiff_to_jpg.py --input_dir Data/Fluo/train --output_dir Data/Fluo_jpg/train
 

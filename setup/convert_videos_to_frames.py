@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Decode every video of a folder into one frame folder per video (reference §3.4, §6 convert_videos_to_frames.py).
+"""Decode every video of a folder into one frame folder per video (the paper's convert_videos_to_frames.py,
+docs/paper_code_behaviour.md#pocus-layout and #setup-scripts).
 
     python setup/convert_videos_to_frames.py --video_dir covid19_ultrasound/data/pocus_videos/convex \
         --frames_dir covid19_ultrasound/data/pocus_videos_frames/convex

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Flatten a <domain>/<clip> frame tree (and its annotations) into one folder of symlinks, the training input
-(reference §3.2, §6 create_dataset_with_all_frames.py; README "Your own dataset" step 2).
+(the paper's create_dataset_with_all_frames.py, docs/paper_code_behaviour.md#cfc22-layout and #setup-scripts; README
+"Your own dataset" step 2).
 
     python setup/create_dataset_with_all_frames.py --frames_dir Data/CFC22/frames/raw --frames_output_dir Data/CFC22/frames/raw_all \
         --annotations_dir Data/CFC22/annotations_mot --annotations_output_dir Data/CFC22/annotations_mot_all

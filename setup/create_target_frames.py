@@ -1,14 +1,17 @@
 #!/usr/bin/env python
 """Write the self-supervised training targets as images, for looking at what the denoiser is asked to predict
-(reference §6 create_target_frames.py; the targets themselves come from dataset/targets.py).
+(the paper's create_target_frames.py, docs/paper_code_behaviour.md#setup-scripts; the targets themselves come from
+dataset/targets.py).
 
     python setup/create_target_frames.py --frames_dir Data/CFC22/frames/raw --output_dir Data/CFC22/frames/targets_gap1 \
         --domain kenai-val --target gap1_and_curr_frame
 
 For every frame t the window f_{t-2..t+2} is built with the clip's first/last frame replicated at its edges (the
 project's windowing; the paper's script zero-filled the missing differences). Targets needing the background use the
-clip's global background B (reference §2.3). Values are mapped to uint8 without wrap-around (the paper did the
-arithmetic in uint8, §9.15): --scaling clip-minmax (default) maps the clip's min..max to 0..255 with one scale for
+clip's global background B (docs/paper_code_behaviour.md#global-background). Values are mapped to uint8 without
+wrap-around (the paper did the
+arithmetic in uint8, docs/paper_code_behaviour.md#defect-9-15-uint8-wrap-around): --scaling clip-minmax (default) maps
+the clip's min..max to 0..255 with one scale for
 the whole clip; --scaling clip keeps 0..1 → 0..255 and clips outside. Same tree and names as the input.
 The paper's names stddev_5, sum_minus_5b and sum_minus_3b are accepted.
 """
@@ -35,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--scaling", default="clip-minmax", choices=["clip-minmax", "clip"],
                    help="float → uint8 mapping (see above)")
     p.add_argument("--paper-frame5", action="store_true",
-                   help="reproduce the paper's training-time frame5 = f_t bug (reference §2.1)")
+                   help="reproduce the paper's training-time frame5 = f_t bug (see docs/paper_code_behaviour.md)")
     p.add_argument("--overwrite", action="store_true", help="recompute clips whose outputs already exist")
     return p.parse_args(argv)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """CFC "Baseline++" 3-channel frames [raw, background-subtracted, |BS_{t+1} − BS_t|] for every clip
-(reference §6 make_background_subtracted_frame_to_frame_difference_frames.py, which had hard-coded paths and no CLI).
+(the paper's make_background_subtracted_frame_to_frame_difference_frames.py,
+docs/paper_code_behaviour.md#setup-scripts, which had hard-coded paths and no CLI).
 
     python setup/make_baseline_plus_plus.py --frames-dir Data/CFC22/frames/raw --output-dir Data/CFC22/frames/raw_bspp
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""One flat folder of per-image symlinks, <out>/<clip><sep><file> (reference §6 make_flat_image_symlinks.py; the
-single-image input N2V trains on).
+"""One flat folder of per-image symlinks, <out>/<clip><sep><file> (the paper's make_flat_image_symlinks.py,
+docs/paper_code_behaviour.md#setup-scripts; the single-image input N2V trains on).
 
     python setup/make_flat_image_symlinks.py --input_dir Data/CFC22/frames/raw_all --output_dir Data/CFC22/frames/raw_flat_images
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Temporal median filter (size 3 along time, reflect) + the paper's min-max → 3-channel uint8 frames
-(reference §6 median_filter_frames.py); same as classical_filter_frames.py --filter-type median.
+(the paper's median_filter_frames.py, docs/paper_code_behaviour.md#setup-scripts); same as classical_filter_frames.py
+--filter-type median.
 
     python setup/median_filter_frames.py --frames-dir Data/CFC22/frames/raw --output-dir Data/CFC22/frames/raw_median
 """

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download and prepare the BUV breast-lesion ultrasound videos (CVA-Net, MICCAI 2022) for SAVeD
-# (reference §3.3, §7.9; README "BUV").
+# (docs/paper_code_behaviour.md#buv-layout and #pocus-and-buv-downstream; README "BUV").
 #
 #   bash setup/setup_BUV.sh [DATA_ROOT] [--dry-run] [--delete-archives]
 #

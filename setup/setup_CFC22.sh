@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Download and prepare the Caltech Fish Counting dataset (CFC22) for SAVeD (reference §3.2, §6; README "CFC22").
+# Download and prepare the Caltech Fish Counting dataset (CFC22) for SAVeD (docs/paper_code_behaviour.md#cfc22-layout
+# and #setup-scripts; README "CFC22").
 #
 #   bash setup/setup_CFC22.sh [DATA_ROOT] [--dry-run] [--delete-archives]
 #   DATA_ROOT=/big/disk bash setup/setup_CFC22.sh

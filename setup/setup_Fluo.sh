@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download and prepare the Cell Tracking Challenge sequences Fluo-C2DL-MSC and Fluo-N2DH-GOWT1 for SAVeD
-# (reference §3.5; README "Fluo").
+# (docs/paper_code_behaviour.md#fluo-layout; README "Fluo").
 #
 #   bash setup/setup_Fluo.sh [DATA_ROOT] [--dry-run] [--delete-archives]
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download and prepare the POCUS lung-ultrasound videos (github jannisborn/covid19_ultrasound) for SAVeD
-# (reference §3.4, §7.9; README "POCUS").
+# (docs/paper_code_behaviour.md#pocus-layout and #pocus-and-buv-downstream; README "POCUS").
 #
 #   bash setup/setup_POCUS.sh [DATA_ROOT] [--dry-run]
 #
@@ -36,7 +36,7 @@ summary "$DATA/pocus_videos" "$DATA/pocus_videos_frames" "$DATA/pocus_videos_fra
 cat <<NEXT
 
 Next (README "POCUS"): train SAVeD on the flat median-filtered frames (the README's data/image_dataset does not
-match the POCUS frame pattern, reference §3.4):
+match the POCUS frame pattern; see docs/paper_code_behaviour.md#pocus-layout):
   python main.py --dataset "POCUS" --base_folder $DATA/pocus_videos_frames_median_flat --epochs 120 --batch_size 16 --resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections --target "gap1_and_curr_frame" --results_path checkpoints/POCUS_denoised_1024_fine_bnck_512_gap1_and_curr_frame_SKIP --model_type cnn
 After denoise_POCUS.py, add_denoised_to_raw_2_ch.py and convert_frames_to_videos.py, swap the videos in safely:
   python setup/prepare_downstream.py swap --target $DATA/pocus_videos/convex --replacement <videos>/convex_median_denoised_2_ch

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# UDVD baseline setup. The paper cloned the UDVD repository here (reference §8); this project writes the
+# UDVD baseline setup. The paper cloned the UDVD repository here (docs/paper_code_behaviour.md#baselines); this project
+# writes the
 # network itself (models/udvd.py) and trains it with other_baselines/udvd_train.py in the main .venv, so there is
 # nothing to clone or install: this script only checks that the network builds and is blind at pixel p.
 #   bash setup/setup_udvd.sh

@@ -1,8 +1,10 @@
-"""Multi-object tracking of per-frame detections (reference §7.6): one registry of trackers, one clip loop.
+"""Multi-object tracking of per-frame detections (docs/paper_code_behaviour.md#tracking): one registry of trackers, one
+clip loop.
 
 `track_clip(dets, num_frames, name, cfg)` turns a clip's detections (MOT rows, 1-based frames and pixels) into
 track rows in the same format. It steps the tracker on EVERY frame 1..num_frames, empty ones included, so
-lost tracks age across gaps and trailing empty frames (the paper skips frames without detection rows, §9.12).
+lost tracks age across gaps and trailing empty frames (the paper skips frames without detection rows,
+docs/paper_code_behaviour.md#defect-9-12-tracker-skips-empty-frames).
 A new tracker is one file with a class exposing `step(K×5 [x1, y1, x2, y2, conf]) -> rows` (see
 `sort.STEP_COLUMNS`) plus one line in `TRACKERS`.
 """
@@ -26,7 +28,8 @@ BOX_SOURCES = ("detection", "kalman")
 
 @dataclass
 class TrackerConfig:
-    """Tracking settings; defaults are the paper's `track.py` constants (reference §7.6, §10)."""
+    """Tracking settings; defaults are the paper's `track.py` constants (docs/paper_code_behaviour.md#tracking and
+    #numbers-in-the-original-repository)."""
 
     det_thresh: float = 0.1      # detections below are dropped before tracking
     low_thresh: float = 0.1      # ByteTrack's low band starts here

@@ -1,6 +1,7 @@
 """ByteTrack (Zhang et al. 2022) through ultralytics' maintained `BYTETracker`, adapted at the edges.
 
-The paper's own "ByteTrack" is a SORT variant with two defects (§9.12): it never steps the tracker on frames
+The paper's own "ByteTrack" is a SORT variant with two defects
+(docs/paper_code_behaviour.md#defect-9-12-tracker-skips-empty-frames): it never steps the tracker on frames
 without detection rows, and it matches low detections against all tracks. Using the real ByteTrack and
 stepping it on every frame fixes both. How the paper's settings map (style.md, ultralytics 8.4.190):
 

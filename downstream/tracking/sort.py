@@ -1,10 +1,11 @@
 """SORT (Bewley et al. 2016) on filterpy's KalmanFilter and scipy's Hungarian solver, plus the paper's variant.
 
 The state is SORT's constant-velocity 7-D vector [cx, cy, area, aspect, vcx, vcy, varea] with SORT's noise
-settings, as in the paper code (reference §7.6). Maths lives in stateless functions (`associate`,
+settings, as in the paper code (docs/paper_code_behaviour.md#tracking). Maths lives in stateless functions (`associate`,
 `xyxy_to_z`, `x_to_xyxy`); state lives in `KalmanBoxTrack` and `Sort`. `PaperByteTrack` overrides only the
 association hook to reproduce the paper's SORT-based "ByteTrack" (`tracker_bytetrack.Associate`), defect
-included (low detections matched against all tracks, §9.12), for comparisons with the paper's numbers.
+included (low detections matched against all tracks,
+docs/paper_code_behaviour.md#defect-9-12-tracker-skips-empty-frames), for comparisons with the paper's numbers.
 
 A tracker's `step(dets)` takes one frame's K×5 array [x1, y1, x2, y2, conf] and returns rows
 [track_id, x1, y1, x2, y2, score, det_index, confirmed] for the tracks updated in that frame
@@ -55,7 +56,8 @@ def x_to_xyxy(x: np.ndarray) -> np.ndarray:
 
 
 class KalmanBoxTrack:
-    """One track: a 7-D constant-velocity Kalman filter with SORT's noise settings (reference §7.6)."""
+    """One track: a 7-D constant-velocity Kalman filter with SORT's noise settings
+    (docs/paper_code_behaviour.md#tracking)."""
 
     def __init__(self, box: np.ndarray, score: float, det_index: int, track_id: int):
         from filterpy.kalman import KalmanFilter
@@ -134,11 +136,13 @@ class Sort:
 
 
 class PaperByteTrack(Sort):
-    """The paper's SORT-based "ByteTrack" (`Associate`, reference §7.6), kept for comparison with its numbers.
+    """The paper's SORT-based "ByteTrack" (`Associate`, docs/paper_code_behaviour.md#tracking), kept for comparison
+    with its numbers.
 
     High detections (conf ≥ high_thresh) and low ones (low_thresh ≤ conf < high_thresh) are each matched
     against ALL tracks; a low match updates a track only if no high detection took it; only unmatched high
-    detections start tracks. (Real ByteTrack matches low detections to the still-unmatched tracks only, §9.12.)
+    detections start tracks. (Real ByteTrack matches low detections to the still-unmatched tracks only,
+    docs/paper_code_behaviour.md#defect-9-12-tracker-skips-empty-frames.)
     """
 
     def match(self, dets: np.ndarray, boxes: np.ndarray) -> tuple[list[tuple[int, int]], list[int]]:

@@ -1,4 +1,5 @@
-"""The four README stages over one domain: track, evaluate tracks, count, evaluate counts (reference §7.6–7.8).
+"""The four README stages over one domain: track, evaluate tracks, count, evaluate counts
+(docs/paper_code_behaviour.md#downstream).
 
 Each reads and writes the plain files of architecture.md, so the scripts `track.py`, `track_eval.py`,
 `count.py` and `eval_count.py` only parse flags, call one function here and print its result.
@@ -181,7 +182,8 @@ def gt_counts_from_mot(gt_dir: str, frames_dir: str, domain: str, metadata: str 
 
 
 def evaluate_counts(pred: dict[str, dict[str, int]], gt: dict[str, dict[str, int]]) -> dict:
-    """nMAE over the GT clips (reference §7.8) with per-clip errors; UserError when the GT has no fish."""
+    """nMAE over the GT clips (docs/paper_code_behaviour.md#counting) with per-clip errors; UserError when the GT has
+    no fish."""
     try:
         value, errors = nmae(pred, gt)
     except ValueError as exc:

@@ -1,4 +1,5 @@
-"""Plain-torch augmentations: one parameter draw shared by every tensor of a call (reference §3.8)."""
+"""Plain-torch augmentations: one parameter draw shared by every tensor of a call
+(docs/paper_code_behaviour.md#augmentations)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""dataset/filters.py against hand-computed arrays (reference §6)."""
+"""dataset/filters.py against hand-computed arrays (docs/paper_code_behaviour.md#setup-scripts)."""
 from __future__ import annotations
 
 import numpy as np

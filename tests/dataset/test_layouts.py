@@ -1,4 +1,4 @@
-"""Dataset layouts → clips, on synthetic data of every layout (reference §3.1-§3.5)."""
+"""Dataset layouts → clips, on synthetic data of every layout (docs/paper_code_behaviour.md#datasets-and-layouts)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
-"""Every target of dataset/targets.py against a hand-computed 3×3 window (reference §2.2)."""
+"""Every target of dataset/targets.py against a hand-computed 3×3 window
+(docs/paper_code_behaviour.md#target-formulas)."""
 from __future__ import annotations
 
 import statistics
@@ -34,7 +35,8 @@ EXPECTED = {
     "sum_minus_5_background": [[0.9, 1.0, 2.3], [0.6, 0.5, 0.5], [0.0, 0.0, 0.5]],
     "bs_global": [[0.1, 0.3, 0.5], [0.1, 0.1, 0.1], [-0.1, -0.1, -0.1]],
 }
-# With the paper's training bug f_{t+2} := f_t (reference §2.1, §9.1).
+# With the paper's training bug f_{t+2} := f_t (docs/paper_code_behaviour.md#input-frames and
+# #defect-9-1-wrong-frame-in-training-targets).
 EXPECTED_PAPER = {
     "l1": [[0.4, 0.4, 0.0], [0.2, 0.1, 0.0], [0.0, 0.0, 0.0]],
     "gap2_and_curr_frame": [[0.2, 0.5, 1.0], [0.2, 0.2, 0.2], [0.0, 0.0, 0.0]],
@@ -71,7 +73,7 @@ def test_paper_targets_use_ft_as_frame5(name):
 
 
 def test_paper_switch_leaves_stddev_all_alone():
-    # the paper's CNN dataset loaded the real f_{t+2} for this target (reference §2.2)
+    # the paper's CNN dataset loaded the real f_{t+2} for this target (docs/paper_code_behaviour.md#target-formulas)
     torch.testing.assert_close(make_target("stddev_all", window(), paper=True), make_target("stddev_all", window()))
 
 

@@ -61,7 +61,8 @@ def test_identity_kept_through_short_detection_gap(name):
 @pytest.mark.parametrize("name", TRACKERS)
 def test_empty_frames_age_tracks(name):
     # One fish, undetected for 6 frames with no detection rows at all; max_age 3 must end its first track.
-    # (The paper skips such frames, so its tracks never age across them, reference §9.12.)
+    # (The paper skips such frames, so its tracks never age across them,
+    # docs/paper_code_behaviour.md#defect-9-12-tracker-skips-empty-frames.)
     pts = [p for p in moving(range(1, 21), 5, 10, vx=0.5) if not 8 <= p[0] <= 13]
     dets = det_rows({1: pts})
     out = track_clip(dets, 20, name, TrackerConfig(min_hits=1, max_age=3))

@@ -1,5 +1,5 @@
-"""Noise2Void baseline: the §9.16 normalisation fix, the main-venv guard, and (when .venv-n2v exists) training
-and prediction end to end into denoise.py's layout."""
+"""Noise2Void baseline: the normalisation fix (docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation), the
+main-venv guard, and (when .venv-n2v exists) training and prediction end to end into denoise.py's layout."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_predictions_are_rounded_and_clipped_not_wrapped():
     pred = np.array([-5.0, 0.4, 127.6, 254.5, 300.0, 256.0])
-    assert to_uint8(pred).tolist() == [0, 0, 128, 254, 255, 255]  # a plain uint8 cast gives 251, 44, 0 (§9.16)
+    assert to_uint8(pred).tolist() == [0, 0, 128, 254, 255, 255]  # a plain uint8 cast gives 251, 44, 0
+                                                                  # (docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)
 
 
 def test_frames_are_read_on_the_0_255_scale(tmp_path):

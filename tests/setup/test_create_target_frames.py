@@ -1,4 +1,5 @@
-"""setup/create_target_frames.py: targets from dataset/targets.py written without uint8 wrap-around (§9.15)."""
+"""setup/create_target_frames.py: targets from dataset/targets.py written without uint8 wrap-around
+(docs/paper_code_behaviour.md#defect-9-15-uint8-wrap-around)."""
 from __future__ import annotations
 
 import os
