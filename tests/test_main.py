@@ -83,8 +83,8 @@ def test_checkpoint_describes_itself_and_reloads_to_identical_outputs(trained):
     net, cfg = load_denoiser(path)
     module = DenoiserModule.load_from_checkpoint(path, map_location="cpu", weights_only=True).eval()
     x = torch.rand(2, 3, 64, 32)
-    with torch.no_grad():
-        assert torch.equal(net(x), module(x))
+    with torch.no_grad():  # the module trains channels-last (other convolution kernels): equal to float noise
+        torch.testing.assert_close(module(x), net(x), rtol=1e-5, atol=1e-6)
     assert cfg == hp["model_config"]
 
 
