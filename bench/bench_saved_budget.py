@@ -1,7 +1,7 @@
 """Learning curve of SAVeD on the validation domain: how many training steps the CPU demo should spend.
 
     python bench/bench_saved_budget.py                                   # the default demo's data and network
-    python bench/bench_saved_budget.py --rounds 12 --steps 40 --precision bf16
+    python bench/bench_saved_budget.py --rounds 12 --steps 40 --precision fp32
     python bench/bench_saved_budget.py --data results/default/data --out results/budget
 
 Trains `main.py` in rounds of `--steps` optimizer steps (each round resumes the last; one round = one epoch of
@@ -39,9 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=10, help="training rounds (one epoch each)")
     p.add_argument("--steps", type=int, default=40, help="optimizer steps per round (main.py --limit_train_batches)")
     p.add_argument("--batch-size", "--batch_size", type=int, default=8, help="training batch size (the demo's)")
-    p.add_argument("--train-resolution", "--train_resolution", type=int, default=128,
-                   help="training frame height (the demo's)")
-    p.add_argument("--precision", default="fp32", choices=sorted(TRAIN_PRECISION),
+    p.add_argument("--train-resolution", "--train_resolution", type=int, default=256,
+                   help="training frame height (the demo's: its frames' own 256x128)")
+    p.add_argument("--precision", default="auto", choices=sorted(TRAIN_PRECISION),
                    help="fp32, bf16 (training bf16-mixed, inference bf16) or auto (each script's own choice)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and of training")
     return p.parse_args(argv)
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generating the default demo's data in {data}")
             _run([py, "setup/make_synthetic_dataset.py", "--out", data, "--clips-per-domain", "2", "elwha=12",
                   "--frames", "100", "--height", "256", "--width", "128", "--fish-per-clip", "4",
-                  "--target-scale", "2", "--seed", str(a.seed), "--quiet", "--overwrite"], log)
+                  "--target-scale", "4", "--seed", str(a.seed), "--quiet", "--overwrite"], log)
     val_frames = os.path.join(data, "frames", "raw", a.val_domain)
     if not os.path.isdir(val_frames) or not os.path.isdir(os.path.join(data, "clean")):
         fail(f"{data} needs frames/raw/{a.val_domain} and clean/ (a synthetic CFC22 root)")
