@@ -59,11 +59,13 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # ---- presets: benchmark size and training budgets ------------------------------------------------------------
 DEVICE=cpu
 PRECISION=auto   # bf16 where the CPU/GPU runs it fast (AMX, AVX-512 BF16, Ampere+), else fp32: docs/inference.md
+# ultralytics sets OMP_NUM_THREADS=1 when it is unset (one core for YOLO training): give every step all the cores
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc 2>/dev/null || echo 2)}"
 case "$PRESET" in
     default)
-        CLIPS="2 elwha=12"; FRAMES=100; HEIGHT=256; WIDTH=128; FISH=4; TARGET_SCALE=2
-        SAVED_EPOCHS=5; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
-        SAVED_SIZE="--train_resolution 256 --limit_train_batches 40 --limit_val_batches 5"   # native size, 200 steps
+        CLIPS="2 elwha=12"; FRAMES=100; HEIGHT=256; WIDTH=128; FISH=4; TARGET_SCALE=4
+        SAVED_EPOCHS=4; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
+        SAVED_SIZE="--train_resolution 256 --limit_train_batches 40 --limit_val_batches 5"   # native size, 160 steps
         YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=2 ;;
     quick)
         CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2; TARGET_SCALE=2
