@@ -64,8 +64,8 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc 2>/dev/null || echo 2)}"
 case "$PRESET" in
     default)
         CLIPS="2 elwha=12"; FRAMES=100; HEIGHT=256; WIDTH=128; FISH=4; TARGET_SCALE=4
-        SAVED_EPOCHS=4; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
-        SAVED_SIZE="--train_resolution 256 --limit_train_batches 40 --limit_val_batches 5"   # native size, 160 steps
+        SAVED_EPOCHS=10; SAVED_BATCH=8; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 64 --with_skip_connections"
+        SAVED_SIZE="--train_resolution 256 --limit_train_batches 40 --limit_val_batches 5"   # native size, 400 steps
         YOLO_EPOCHS=30; YOLO_IMG=160; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=2 ;;
     quick)
         CLIPS=1; FRAMES=30; HEIGHT=128; WIDTH=64; FISH=2; TARGET_SCALE=2
@@ -73,7 +73,7 @@ case "$PRESET" in
         SAVED_SIZE="--train_resolution 128 --limit_train_batches 3"
         YOLO_EPOCHS=1; YOLO_IMG=64; YOLO_BATCH=8; YOLO_MODEL=yolov8n.yaml; UDVD_EPOCHS=1 ;;
     gpu)
-        CLIPS="10 elwha=20"; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; TARGET_SCALE=1; DEVICE=0
+        CLIPS="10 elwha=20"; FRAMES=200; HEIGHT=512; WIDTH=256; FISH=4; TARGET_SCALE=2; DEVICE=0
         SAVED_EPOCHS=20; SAVED_BATCH=16; SAVED_ARCH="--resolution_target 1024 --fine_layers --bottleneck_size 512 --with_skip_connections"
         SAVED_SIZE="--train_resolution 512"
         YOLO_EPOCHS=80; YOLO_IMG=512; YOLO_BATCH=32; YOLO_MODEL=yolov8s.yaml; UDVD_EPOCHS=10 ;;
