@@ -2,25 +2,14 @@
 (The learning curve itself trains for minutes and is run by hand; its figures are printed, never asserted.)"""
 from __future__ import annotations
 
-import importlib.util
-import os
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_saved_budget", os.path.join(REPO, "bench", "bench_saved_budget.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_last_val_loss_reads_the_newest_metrics_csv(tmp_path):
+def test_last_val_loss_reads_the_newest_metrics_csv(tmp_path, bench_module):
     logs = tmp_path / "ckpt" / "logs" / "version_0"
     logs.mkdir(parents=True)
     (logs / "metrics.csv").write_text("epoch,step,train_loss,val_loss\n0,39,0.5,\n0,39,,0.25\n1,79,0.3,\n1,79,,0.125\n2,119,0.2,\n")
-    assert _bench().last_val_loss(str(tmp_path / "ckpt")) == 0.125
-    assert _bench().last_val_loss(str(tmp_path / "nothing")) is None
+    bench = bench_module("bench_saved_budget")
+    assert bench.last_val_loss(str(tmp_path / "ckpt")) == 0.125
+    assert bench.last_val_loss(str(tmp_path / "nothing")) is None
 
 
 def test_refuses_data_without_clean_frames(tmp_path, run):
