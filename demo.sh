@@ -59,7 +59,8 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # ---- presets: benchmark size and training budgets ------------------------------------------------------------
 DEVICE=cpu
 PRECISION=auto   # bf16 where the CPU/GPU runs it fast (AMX, AVX-512 BF16, Ampere+), else fp32: docs/inference.md
-# ultralytics sets OMP_NUM_THREADS=1 when it is unset (one core for YOLO training): give every step all the cores
+# ultralytics sets OMP_NUM_THREADS=1 when it is unset; set it to the core count so that no step inherits that.
+# (Measured: YOLO training itself still keeps about one of two cores busy; ultralytics picks its own threads.)
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc 2>/dev/null || echo 2)}"
 case "$PRESET" in
     default)
