@@ -99,7 +99,7 @@ def _before(base: str, cache_dir: str, size, q) -> None:
 
     from common.atomic import atomic_path
     from dataset.frames import cached_clip_array
-    from dataset.layouts import find_clips
+    from dataset.layouts import layout_clips
     from dataset.windows import resize_unit
 
     def old_resize(chunk: np.ndarray) -> np.ndarray:  # the previous code: float round trip even at equal sizes
@@ -109,7 +109,7 @@ def _before(base: str, cache_dir: str, size, q) -> None:
     torch.set_num_threads(1)
     start, cpu = time.perf_counter(), _cpu_seconds()
     n = 0
-    for clip in find_clips("CFC22", base):
+    for clip in layout_clips("CFC22", base):
         decoded = cached_clip_array(clip.source, os.path.join(cache_dir, "decoded"))
         resized = np.concatenate([old_resize(decoded[s:s + 64]) for s in range(0, len(decoded), 64)])
         with atomic_path(os.path.join(cache_dir, "resized", f"{clip.name}.npy")) as tmp:
@@ -123,10 +123,10 @@ def _after(base: str, cache_dir: str, size, workers: int, q) -> None:
     import torch  # noqa: F401  (imported before the clock starts, as in _before)
 
     from dataset.cache import prepare_cache
-    from dataset.layouts import find_clips
+    from dataset.layouts import layout_clips
 
     start, cpu = time.perf_counter(), _cpu_seconds()
-    clips = find_clips("CFC22", base)
+    clips = layout_clips("CFC22", base)
     prepare_cache(clips, cache_dir, size, with_background=False, workers=workers, progress=False)
     q.put(dict(seconds=time.perf_counter() - start, cpu=_cpu_seconds() - cpu, frames=sum(len(c) for c in clips),
                bytes=_du(cache_dir), peak_mb=_peak_mb()))

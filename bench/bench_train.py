@@ -121,7 +121,7 @@ def main() -> int:
     from torch.utils.data import DataLoader
 
     from common.offline import set_threads
-    from dataset.layouts import find_clips, get_layout, train_size
+    from dataset.layouts import get_layout, layout_clips, train_size
     from dataset.windows import WindowDataset, prepare_clip
     from models import ModelConfig
     from models.module import DenoiserModule, window_offsets
@@ -142,7 +142,7 @@ def main() -> int:
                       input_height=size[0], input_width=size[1]).to_dict()
     module = DenoiserModule(cfg, target=args.target)
     offsets = window_offsets(cfg, args.target)
-    clips = find_clips(name, base)
+    clips = layout_clips(name, base)
     prepared = [prepare_clip(c, os.path.join(tmp.name, "cache"), size, layout.exts) for c in clips]
     items = [(c, t) for c, clip in enumerate(prepared) for t in range(clip.num_frames)]
     ds = WindowDataset(prepared, items, offsets)

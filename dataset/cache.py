@@ -29,7 +29,8 @@ import numpy as np
 
 from common.atomic import atomic_path, write_json
 from common.cli import fail
-from dataset.frames import Clip, clip_key, read_clip_array, read_frame
+from dataset.clips import Clip
+from dataset.frames import clip_key, read_clip_array, read_frame
 
 CHUNK = 16  # frames decoded and resized together inside a worker (bounds its memory)
 UNIT = 256  # frames per task handed to a worker (a long clip is split over the workers)

@@ -1,7 +1,7 @@
 """The one frame I/O of the project: list, sort, read and write frames, clips, videos and TIFF stacks.
 
-A *clip* is a folder of frame images (sorted numerically by the integer in the file name, so `frame2.png`
-comes before `frame10.png`), a video file (.mp4/.avi/...), or a multi-page TIFF. Frames are returned as
+A *clip* (dataset/clips.py) is a folder of frame images (sorted numerically by the integer in the file name, so
+`frame2.png` comes before `frame10.png`), a video file (.mp4/.avi/...), or a multi-page TIFF. Frames are returned as
 grayscale uint8 H×W arrays; 16-bit and colour inputs are converted on read with one notice per kind.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -134,6 +133,17 @@ def _read_tiff_pages(path: str) -> list[np.ndarray]:
         fail(f"unreadable TIFF: {path} ({exc.__class__.__name__})")
 
 
+def tiff_page_count(path: str) -> int:
+    """Pages of a TIFF without decoding them (more than one: a stack, i.e. a clip; see dataset/clips.py)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return int(getattr(im, "n_frames", 1))
+    except Exception as exc:  # PIL raises many types for a bad file
+        fail(f"unreadable TIFF: {path} ({exc.__class__.__name__})")
+
+
 def read_video(path: str) -> np.ndarray:
     """Decode every frame of a video file to grayscale uint8 T×H×W."""
     import cv2
@@ -160,36 +170,6 @@ def video_fps(path: str, default: float = 10.0) -> float:
     fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
     cap.release()
     return float(fps) if fps and fps > 0 else default
-
-
-@dataclass
-class Clip:
-    """One clip: where it comes from and the names its frames (and their outputs) carry."""
-
-    name: str
-    source: str  # a folder of frames, a video file or a multi-page TIFF
-    frame_names: list[str] = field(default_factory=list)  # file names (folder) or synthesized `<i>.png`
-
-    @property
-    def kind(self) -> str:
-        if os.path.isdir(self.source):
-            return "folder"
-        return "video" if is_video(self.source) else "tiff"
-
-    def __len__(self) -> int:
-        return len(self.frame_names)
-
-
-def open_clip(source: str, name: str | None = None, exts: tuple[str, ...] = IMAGE_EXTS) -> Clip:
-    """Describe a clip without decoding it (frames of videos and TIFF stacks are named `<i>.png`)."""
-    base = name or os.path.basename(os.path.normpath(source))
-    if os.path.isdir(source):
-        return Clip(base, source, [os.path.basename(p) for p in list_frames(source, exts)])
-    if not os.path.exists(source):
-        fail(f"input not found: {source}")
-    n = len(read_clip_array(source))
-    stem = os.path.splitext(base)[0] if name is None else base
-    return Clip(stem, source, [f"{i}.png" for i in range(n)])
 
 
 def read_clip_array(source: str, exts: tuple[str, ...] = IMAGE_EXTS) -> np.ndarray:

@@ -1,9 +1,9 @@
 """One small adapter per dataset layout (`--dataset`): a base folder → the list of clips to train on.
 
 All layouts share the paper's rule (docs/paper_code_behaviour.md#frame-loading-and-layouts): a clip is a folder that
-directly contains frames, found by a
-recursive walk from `--base_folder` (symlinks followed), frames in natural numeric order. What differs is which
-files count as frames and the training resize:
+directly contains frames, found by a recursive walk from `--base_folder` (symlinks followed), frames in natural
+numeric order; the walk is dataset.clips.find_clips, the same as inference. What differs is which files count as
+frames and the training resize. A TIFF with more than one page is never a frame (custom: it is a clip):
 
 | --dataset         | frames                                   | resize H×W (res = --resolution_target) |
 |-------------------|------------------------------------------|----------------------------------------|
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from common.cli import UserError, require_dir
-from dataset.frames import IMAGE_EXTS, TIFF_EXTS, VIDEO_EXTS, Clip, natural_key
+from dataset.clips import Clip, find_clips
+from dataset.frames import IMAGE_EXTS, TIFF_EXTS
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,10 @@ class Layout:
     """How one dataset is laid out: frame extensions, a file-name filter, the resize and what a miss means."""
 
     exts: tuple[str, ...]
-    accept: Callable[[str], bool]
+    accept: Callable[[str], bool] | None  # file-name filter; None accepts every file with a frame extension
     square: bool  # True: res × res; False: res × res/2 (docs/paper_code_behaviour.md#frame-loading-and-layouts)
     hint: str
     videos_and_stacks: bool = False  # custom only: video files and multi-page TIFFs are clips too
-
-
-def _any(name: str) -> bool:
-    return True
 
 
 def _pocus_frame(name: str) -> bool:
@@ -47,12 +44,12 @@ def _fluo_frame(name: str) -> bool:
 
 
 LAYOUTS: dict[str, Layout] = {
-    "CFC22": Layout((".jpg", ".jpeg", ".png"), _any, False, "expected <base_folder>/<domain>-<clip>/<n>.jpg (frames/raw_all)"),
-    "CVA": Layout((".png",), _any, True, "expected <base_folder>/<class>/<video>/<NNNNNN>.png (rawframes[_median])"),
+    "CFC22": Layout((".jpg", ".jpeg", ".png"), None, False, "expected <base_folder>/<domain>-<clip>/<n>.jpg (frames/raw_all)"),
+    "CVA": Layout((".png",), None, True, "expected <base_folder>/<class>/<video>/<NNNNNN>.png (rawframes[_median])"),
     "POCUS": Layout((".png", ".jpg"), _pocus_frame, False,
                     "expected <base_folder>/<class>/<video>.mp4/frame_<NNNN>.png (pocus_videos_frames[_median])"),
     "Fluo": Layout(TIFF_EXTS, _fluo_frame, True, "expected <base_folder>/<split>/<name>_<seq>/t<NNN>.tif"),
-    "custom": Layout(IMAGE_EXTS, _any, False, "expected clip folders of frames, video files or multi-page TIFFs",
+    "custom": Layout(IMAGE_EXTS, None, False, "expected clip folders of frames, video files or multi-page TIFFs",
                      videos_and_stacks=True),
 }
 ALIASES = {"custom_dataset": "custom", "BUV": "CVA", "cfc22": "CFC22", "cva": "CVA", "pocus": "POCUS", "fluo": "Fluo"}
@@ -75,45 +72,21 @@ def train_size(dataset: str, resolution_target: int) -> tuple[int, int]:
     return (res, res) if layout.square else (res, res // 2)
 
 
-def _page_count(path: str) -> int:
-    from PIL import Image
+def layout_clips(dataset: str, base_folder: str) -> list[Clip]:
+    """Every clip under `base_folder` for `dataset` (dataset.clips.find_clips with the layout's frame filter),
+    naturally sorted by name (relative path, '/'-separated).
 
-    try:
-        with Image.open(path) as im:
-            return int(getattr(im, "n_frames", 1))
-    except Exception as exc:  # PIL raises many types for a bad file
-        raise UserError(f"unreadable TIFF: {path} ({exc.__class__.__name__})") from exc
-
-
-def find_clips(dataset: str, base_folder: str) -> list[Clip]:
-    """Every clip under `base_folder` for `dataset`, naturally sorted by name (relative path, '/'-separated).
-
-    Folder clips carry their frame file names; a video or TIFF-stack clip (custom layout) carries none until it
-    is decoded (`frame_names` empty).
+    A base folder that itself holds the frames is one clip named after the folder (the cache and the
+    annotation lookup need a name). Video and TIFF-stack clips (custom layout) carry no frame names until decoded.
     """
     name, layout = get_layout(dataset)
     require_dir(base_folder, "--base_folder")
-    clips: list[Clip] = []
-    for dirpath, dirnames, filenames in os.walk(base_folder, followlinks=True):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        files = sorted((f for f in filenames if not f.startswith(".")), key=natural_key)
-        frames = [f for f in files if f.lower().endswith(layout.exts) and layout.accept(f)]
-        rel = os.path.relpath(dirpath, base_folder).replace(os.sep, "/")
-        prefix = "" if rel == "." else rel + "/"
-        if layout.videos_and_stacks:
-            for f in files:
-                path = os.path.join(dirpath, f)
-                is_stack = f.lower().endswith(TIFF_EXTS) and _page_count(path) > 1
-                if f.lower().endswith(VIDEO_EXTS) or is_stack:
-                    clips.append(Clip(prefix + os.path.splitext(f)[0], path, []))
-                    if is_stack:
-                        frames.remove(f)
-        if frames:
-            clip_name = rel if rel != "." else os.path.basename(os.path.normpath(base_folder))
-            clips.append(Clip(clip_name, dirpath, frames))
-    if not clips:
-        raise UserError(f"no {name} frames ({', '.join(layout.exts)}) found under {base_folder}; {layout.hint}")
-    return sorted(clips, key=lambda c: tuple(natural_key(part) for part in c.name.split("/")))
+    clips = find_clips(base_folder, exts=layout.exts, accept=layout.accept, videos=layout.videos_and_stacks,
+                          stacks=layout.videos_and_stacks, hint=f"--dataset {name}: {layout.hint}")
+    for clip in clips:
+        if clip.name == "":
+            clip.name = os.path.basename(os.path.normpath(base_folder))
+    return clips
 
 
 def annotation_file(annotations_folder: str, clip_name: str) -> str:

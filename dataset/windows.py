@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from common.cli import UserError
-from dataset.frames import Clip
+from dataset.clips import Clip
 from dataset.sampling import EpochSampler
 
 
@@ -224,9 +224,9 @@ class DenoiseDataModule(_datamodule_base()):
         self.val_set: Optional[WindowDataset] = None
 
     def _prepare(self, progress: bool) -> list[ClipData]:
-        from dataset.layouts import find_clips
+        from dataset.layouts import layout_clips
 
-        return prepare_clips(find_clips(self.dataset, self.base_folder), self.cache_dir, self.size,
+        return prepare_clips(layout_clips(self.dataset, self.base_folder), self.cache_dir, self.size,
                              self.with_background, self.cache, self.prep_workers, progress)
 
     def prepare_data(self) -> None:

@@ -185,9 +185,9 @@ def train(args: argparse.Namespace, callbacks: tuple = ()) -> Optional[dict]:
 
     pl.seed_everything(args.seed, workers=True, verbose=False)
 
-    from dataset.layouts import find_clips
+    from dataset.layouts import layout_clips
 
-    clips = find_clips(dataset, args.base_folder)
+    clips = layout_clips(dataset, args.base_folder)
     # a validation split exists unless disabled or the data is a single 1-frame clip (checked again after decoding)
     expect_val = args.val_fraction > 0 and (len(clips) >= 2 or len(clips[0].frame_names) != 1)
     flags = {k: v for k, v in vars(args).items() if k not in RUN_FLAGS and k not in MODEL_FIELDS}

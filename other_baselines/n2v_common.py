@@ -32,7 +32,7 @@ import numpy as np
 
 from common.cli import UserError, check_not_inside, fail, require_dir
 from dataset.frames import read_frame, write_frame
-from dataset.layouts import find_clips, get_layout
+from dataset.layouts import get_layout, layout_clips
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N2V_VENV = os.path.join(ROOT, ".venv-n2v")
@@ -69,7 +69,7 @@ def to_uint8(pred: np.ndarray) -> np.ndarray:
 
 def clip_frame_paths(dataset: str, root: str) -> list[tuple[str, list[str]]]:
     """(clip name, frame paths) for every folder clip under `root` in `dataset`'s layout (dataset/layouts.py)."""
-    clips = find_clips(dataset, root)
+    clips = layout_clips(dataset, root)
     out = [(c.name, [os.path.join(c.source, n) for n in c.frame_names]) for c in clips if c.frame_names]
     if len(out) < len(clips):
         skipped = [c.name for c in clips if not c.frame_names]

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from common.cli import fail
 from dataset.frames import cached_clip_array
-from dataset.layouts import find_clips, get_layout
+from dataset.layouts import get_layout, layout_clips
 from dataset.windows import window_indices
 from models import ModelConfig, build_model, input_offsets
 from models.udvd import DEPTH as UDVD_DEPTH
@@ -121,7 +121,7 @@ def prepare_patch_clips(dataset: str, data_path: str, cache_dir: str, size: int,
     from tqdm import tqdm
 
     _, layout = get_layout(dataset)
-    clips = find_clips(dataset, data_path)
+    clips = layout_clips(dataset, data_path)
     out = []
     for clip in tqdm(clips, desc="decoding clips", unit="clip", disable=not progress, leave=False):
         arr = cached_clip_array(clip.source, os.path.join(cache_dir, "decoded"), layout.exts)

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 
 from common.cli import UserError
 from dataset import cache
-from dataset.frames import Clip, open_clip, write_frame
+from dataset.clips import Clip, open_clip
+from dataset.frames import write_frame
 from dataset.windows import WindowDataset, clip_background, prepare_clips
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common.cli import UserError
-from dataset.layouts import annotation_file, find_clips, get_layout, train_size
+from dataset.layouts import annotation_file, get_layout, layout_clips, train_size
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def small(make_synthetic):
 
 
 def test_cfc22_flat_clip_folders(synthetic_cfc22):
-    clips = find_clips("CFC22", os.path.join(synthetic_cfc22, "frames", "raw_all"))
+    clips = layout_clips("CFC22", os.path.join(synthetic_cfc22, "frames", "raw_all"))
     assert [c.name for c in clips][:2] == ["elwha-clip000", "elwha-clip001"] and len(clips) == 6
     assert clips[0].frame_names[:3] == ["0.jpg", "1.jpg", "2.jpg"] and clips[0].frame_names[10] == "10.jpg"
 
@@ -32,36 +32,36 @@ def test_cfc22_annotations_accept_dash_or_underscore(synthetic_cfc22, tmp_path):
 
 
 def test_cva_clips_at_any_depth(small):
-    clips = find_clips("CVA", os.path.join(small("cva"), "rawframes"))
+    clips = layout_clips("CVA", os.path.join(small("cva"), "rawframes"))
     assert [c.name for c in clips] == ["benign/video000", "benign/video001", "malignant/video000", "malignant/video001"]
     assert all(len(c.frame_names) == 12 for c in clips)
 
 
 def test_pocus_frame_folders_named_like_videos(small):
     root = small("pocus")
-    clips = find_clips("POCUS", os.path.join(root, "pocus_videos_frames"))
+    clips = layout_clips("POCUS", os.path.join(root, "pocus_videos_frames"))
     assert len(clips) == 4 and clips[0].name.endswith(".mp4") and clips[0].frame_names[0].startswith("frame_")
-    with pytest.raises(UserError, match="no POCUS frames"):
-        find_clips("POCUS", os.path.join(root, "pocus_videos"))  # the videos themselves are not a frame layout
+    with pytest.raises(UserError, match=r"no frames \(.png, .jpg\) found under .*--dataset POCUS"):
+        layout_clips("POCUS", os.path.join(root, "pocus_videos"))  # the videos themselves are not a frame layout
 
 
 def test_fluo_tif_frames(small):
-    clips = find_clips("Fluo", small("fluo"))
+    clips = layout_clips("Fluo", small("fluo"))
     names = [c.name for c in clips if not c.name.startswith("clean")]
     assert names == ["test/Fluo-Synth_01", "test/Fluo-Synth_02", "train/Fluo-Synth_01", "train/Fluo-Synth_02"]
 
 
 def test_custom_folders_sorted_naturally_and_videos_and_tiff_stacks(small, tmp_path):
-    clips = find_clips("custom_dataset", os.path.join(small("custom"), "domain_1"))
+    clips = layout_clips("custom_dataset", os.path.join(small("custom"), "domain_1"))
     assert clips[0].frame_names[:3] == ["frame0.png", "frame1.png", "frame2.png"]
     assert clips[0].frame_names[10] == "frame10.png"
-    videos = find_clips("custom", os.path.join(small("pocus"), "pocus_videos"))
+    videos = layout_clips("custom", os.path.join(small("pocus"), "pocus_videos"))
     assert len(videos) == 4 and videos[0].source.endswith(".mp4") and videos[0].frame_names == []
     from PIL import Image
 
     pages = [Image.fromarray(np.full((8, 8), v, np.uint8)) for v in (0, 50, 100)]
     pages[0].save(tmp_path / "stack.tif", save_all=True, append_images=pages[1:])
-    stack = find_clips("custom", str(tmp_path))
+    stack = layout_clips("custom", str(tmp_path))
     assert [(c.name, c.source.endswith("stack.tif")) for c in stack] == [("stack", True)]
 
 
@@ -75,11 +75,11 @@ def test_bad_inputs_are_one_line_user_errors(tmp_path):
     with pytest.raises(UserError, match="unknown --dataset 'MNIST'; valid: CFC22"):
         get_layout("MNIST")
     with pytest.raises(UserError, match="--base_folder not found"):
-        find_clips("CFC22", str(tmp_path / "missing"))
+        layout_clips("CFC22", str(tmp_path / "missing"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="is empty"):
-        find_clips("CFC22", str(tmp_path / "empty"))
+        layout_clips("CFC22", str(tmp_path / "empty"))
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.txt").write_text("x")
-    with pytest.raises(UserError, match="no CFC22 frames"):
-        find_clips("CFC22", str(tmp_path / "notes"))
+    with pytest.raises(UserError, match=r"no frames \(.jpg, .jpeg, .png\) found under .*--dataset CFC22"):
+        layout_clips("CFC22", str(tmp_path / "notes"))

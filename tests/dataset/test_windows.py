@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from dataset.frames import open_clip, write_frame
+from dataset.clips import open_clip
+from dataset.frames import write_frame
 from dataset.windows import (DenoiseDataModule, WindowDataset, box_mask, clip_background, prepare_clip,
                              split_items, window_indices)
 
