@@ -19,7 +19,8 @@
 # generate data -> main.py -> denoise.py -> background_subtract_frames.py -> add_denoised_to_raw_2_ch.py ->
 # make_baseline_plus_plus.py -> convert_mot_to_yolo.py -> train_detector.py (one per input kind) -> detect.py ->
 # eval_detector_tm.py -> track.py -> track_eval.py -> count.py -> eval_count.py -> report.
-# A finished step is skipped on re-run (stamps in results/<run>/.done); each step's log is in results/<run>/logs.
+# A finished step is skipped on re-run (stamps in results/<run>/.done); each step's log is in results/<run>/logs and
+# its wall-clock seconds in results/<run>/timings.json (setup/steps.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
@@ -111,27 +112,9 @@ elif [ ${#OWN_FLAGS[@]} -gt 0 ]; then
 fi
 mkdir -p "$OUT/logs" "$OUT/.done"
 
-# ---- step runner: skip what finished, keep every log, stop with the step name and its log on failure ---------
-step() {
-    local name="$1"; shift
-    if [ -f "$OUT/.done/$name" ]; then
-        echo "[done] $name (skipped; delete $OUT/.done/$name to redo)"
-        return 0
-    fi
-    local log="$OUT/logs/$name.log" t0=$SECONDS
-    printf '[run ] %-34s ' "$name"
-    echo "\$ $*" > "$log"
-    if "$@" >> "$log" 2>&1; then
-        echo "$((SECONDS - t0))" > "$OUT/.done/$name"
-        echo "$((SECONDS - t0)) s"
-    else
-        echo "FAILED"
-        echo "error: step '$name' failed; log: $log" >&2
-        tail -n 15 "$log" >&2
-        echo "re-run the same command to resume from this step" >&2
-        exit 1
-    fi
-}
+# ---- step runner (setup/steps.sh): skip what finished, keep every log, time each step into $OUT/timings.json,
+#      stop with the step name and its log on failure
+source "$ROOT/setup/steps.sh"
 
 echo "SAVeD demo: preset '$PRESET', results in $OUT"
 T_START=$SECONDS
@@ -191,10 +174,8 @@ if [ "$BASELINES" = 1 ]; then
     if [ -x "$N2V_PY" ]; then
         step train_n2v "$N2V_PY" other_baselines/n2v_cfc22.py --data_dir "$DATA/frames/raw" --work_dir "$OUT/checkpoints/n2v" \
             --epochs "$SAVED_EPOCHS" --patch_size 64 --num_steps 30 --seed 1 --no_progress
-        N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | { grep -v 'last.ckpt$' || true; } | tail -n 1)"
-        [ -n "$N2V_CKPT" ] || N2V_CKPT="$(find "$OUT/checkpoints/n2v" -name '*.ckpt' | sort | tail -n 1)"
-        for d in "${DOMAINS[@]}"; do
-            step "denoise_n2v_$d" "$N2V_PY" other_baselines/n2v_predict_cfc22.py --model "$N2V_CKPT" \
+        for d in "${DOMAINS[@]}"; do  # --model DIR: the best checkpoint in the work dir (other_baselines/n2v_common.py)
+            step "denoise_n2v_$d" "$N2V_PY" other_baselines/n2v_predict_cfc22.py --model "$OUT/checkpoints/n2v" \
                 --input_dir "$DATA/frames/raw/$d" --output_dir "$OUT/frames/n2v/$d" --tile_size 64 --no_progress
         done
         merge_kind N2V "$OUT/frames/n2v"

@@ -3,7 +3,8 @@ epochs).
 
 Runs with the N2V environment (create it once with `bash setup/setup_n2v.sh`):
     .venv-n2v/bin/python other_baselines/n2v_cfc22.py --data_dir /path/to/frames --work_dir checkpoints/n2v_CFC22
-then denoise with other_baselines/n2v_predict_cfc22.py --model <the printed checkpoint>.
+then denoise with other_baselines/n2v_predict_cfc22.py --model <the printed checkpoint>, or --model <the --work_dir>
+(its checkpoint with the lowest validation loss).
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -119,10 +120,39 @@ def train_n2v(dataset: str, data_dir: str, work_dir: str, epochs: int, patch_siz
             "checkpoint": best_checkpoint(checkpoints)}
 
 
+_LOSS_IN_NAME = re.compile(r"_(\d+\.\d+)(?:-v\d+)?\.ckpt$")  # Lightning adds -v1 when a name repeats
+_LAST = re.compile(r"(?:^|[_-])last(?:-v\d+)?\.ckpt$")
+
+
+def _natural_key(path: str) -> list:
+    """Sort key that orders `epoch_9` before `epoch_10` (a plain string sort does not)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
+
+
 def best_checkpoint(paths: Sequence[str]) -> str | None:
-    """CAREamics names its checkpoints `<experiment>_epoch=..` (best) and `..._last.ckpt`; prefer the best."""
-    best = [p for p in paths if not os.path.basename(p).endswith("last.ckpt")]
-    return sorted(best)[-1] if best else (sorted(paths)[-1] if paths else None)
+    """The one rule for which N2V checkpoint to denoise with (demo.sh and denoise_runs.sh use it through
+    `--model DIR`). CAREamics keeps its top-3 checkpoints by validation loss, named
+    `<experiment>_<epoch>_step_<step>_<val_loss>.ckpt`, plus `<experiment>_last.ckpt`: take the lowest loss in the
+    name (the later epoch on a tie); names without a loss → the latest epoch; only `last` files → the latest one."""
+    if not paths:
+        return None
+    kept = sorted((p for p in paths if not _LAST.search(os.path.basename(p))), key=_natural_key)
+    if not kept:
+        return max(paths, key=_natural_key)
+    scored = [(float(m.group(1)), p) for p in kept if (m := _LOSS_IN_NAME.search(os.path.basename(p)))]
+    if not scored:
+        return kept[-1]
+    lowest = min(loss for loss, _ in scored)
+    return [p for loss, p in scored if loss == lowest][-1]
+
+
+def best_checkpoint_in(work_dir: str) -> str:
+    """`best_checkpoint` over every *.ckpt under a training --work_dir; one-line error when there is none."""
+    paths = [str(p) for p in Path(work_dir).rglob("*.ckpt")] if os.path.isdir(work_dir) else []
+    found = best_checkpoint(paths)
+    if found is None:
+        fail(f"no N2V checkpoint (*.ckpt) under {work_dir}; train one first with the n2v training script")
+    return found
 
 
 def predict_n2v(checkpoint: str, dataset: str, input_dir: str, output_dir: str, tile_size: int = 128,
@@ -206,7 +236,8 @@ def train_cli(dataset: str, doc: str, argv: Sequence[str] | None = None) -> int:
 
 def predict_cli(dataset: str, doc: str, argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="CAREamics checkpoint (.ckpt) written by the n2v training script")
+    p.add_argument("--model", required=True, help="CAREamics checkpoint (.ckpt) written by the n2v training script, "
+                   "or its --work_dir: then the best checkpoint in it (lowest validation loss)")
     p.add_argument("--input_dir", required=True, help="a domain/class folder of clips (or one clip folder)")
     p.add_argument("--output_dir", required=True, help="denoised frames: same tree and frame names as the input")
     p.add_argument("--tile_size", type=int, default=128, help="prediction tile side (multiple of 8)")
@@ -218,6 +249,9 @@ def predict_cli(dataset: str, doc: str, argv: Sequence[str] | None = None) -> in
     args = p.parse_args(argv)
     if args.batch_size < 1:
         fail("--batch_size must be >= 1")
+    if os.path.isdir(args.model):
+        args.model = best_checkpoint_in(args.model)
+        print(f"N2V ({dataset}): checkpoint {args.model}")
     out = predict_n2v(args.model, dataset, args.input_dir, args.output_dir, args.tile_size, args.tile_overlap,
                       args.batch_size, args.format, args.overwrite, progress=not args.no_progress)
     print(f"N2V ({dataset}): {out['clips']} clips, {out['written']} frames written, {out['skipped']} already done "

@@ -2,7 +2,7 @@
 (docs/paper_code_behaviour.md#baselines; every frame, same tree and frame names under --output_dir).
 
 Runs with the N2V environment (`bash setup/setup_n2v.sh`):
-    .venv-n2v/bin/python other_baselines/n2v_predict_POCUS.py --model checkpoints/n2v_POCUS/checkpoints/<name>.ckpt \
+    .venv-n2v/bin/python other_baselines/n2v_predict_POCUS.py --model checkpoints/n2v_POCUS \
         --input_dir /path/to/frames/<domain> --output_dir results/frames/n2v/<domain>
 """
 from __future__ import annotations

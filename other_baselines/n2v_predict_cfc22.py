@@ -2,7 +2,7 @@
 (docs/paper_code_behaviour.md#baselines; every frame, same tree and frame names under --output_dir).
 
 Runs with the N2V environment (`bash setup/setup_n2v.sh`):
-    .venv-n2v/bin/python other_baselines/n2v_predict_cfc22.py --model checkpoints/n2v_CFC22/checkpoints/<name>.ckpt \
+    .venv-n2v/bin/python other_baselines/n2v_predict_cfc22.py --model checkpoints/n2v_CFC22 \
         --input_dir /path/to/frames/<domain> --output_dir results/frames/n2v/<domain>
 """
 from __future__ import annotations

@@ -49,8 +49,11 @@ def test_demo_quick_end_to_end(tmp_path):
     for fig in ("loss_curve.png", "metrics_bars.png", "crops_grid.png", "side_by_side.gif"):
         assert (out / fig).stat().st_size > 0, fig
     assert os.path.isfile(out / "logs" / "train_saved.log")
+    times = json.loads((out / "timings.json").read_text())  # setup/steps.sh: {step: seconds}, one per step run
+    assert times["train_saved"] > 0 and len(times) == len(os.listdir(out / ".done"))
 
     again = subprocess.run(["bash", "demo.sh", "--quick", "--out", str(out)], cwd=REPO, capture_output=True,
                            text=True, timeout=300, env=env)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "[run ]" not in again.stdout and again.stdout.count("[done]") >= 20
+    assert json.loads((out / "timings.json").read_text()) == times  # skipped steps keep their times

@@ -8,7 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from other_baselines.n2v_common import N2V_VENV, n_val_patches, read_for_n2v, to_uint8
+from other_baselines.n2v_common import (N2V_VENV, best_checkpoint, best_checkpoint_in, n_val_patches, read_for_n2v,
+                                        to_uint8)
 
 N2V_PYTHON = os.path.join(N2V_VENV, "bin", "python")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,6 +37,49 @@ def test_validation_share_is_one_percent_with_a_floor_of_five(tmp_path):
     frames = [str(tmp_path / "0.png")] * 100  # 8 patches of 128 per frame → 800 patches
     assert n_val_patches(frames, 128) == 8
     assert n_val_patches(frames[:10], 128) == 5
+
+
+def _fake_checkpoints(folder, *names: str) -> None:
+    for name in names:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+
+
+def test_best_checkpoint_is_the_lowest_validation_loss_in_the_names(tmp_path):
+    from common.cli import UserError
+
+    _fake_checkpoints(tmp_path / "w", "checkpoints/n2v_CFC22/n2v_CFC22_00_step_3_0.5000.ckpt",
+                      "checkpoints/n2v_CFC22/n2v_CFC22_01_step_6_0.4000.ckpt",
+                      "checkpoints/n2v_CFC22/n2v_CFC22_10_step_33_0.4500.ckpt",
+                      "checkpoints/n2v_CFC22/n2v_CFC22_last.ckpt")
+    assert best_checkpoint_in(str(tmp_path / "w")).endswith("n2v_CFC22_01_step_6_0.4000.ckpt")
+    # without a loss in the names: the latest epoch, by number (a string sort would pick epoch_9)
+    assert best_checkpoint(["w/epoch_9.ckpt", "w/epoch_10.ckpt", "w/last.ckpt"]) == "w/epoch_10.ckpt"
+    assert best_checkpoint(["w/a_0.3000.ckpt", "w/b_0.3000.ckpt"]) == "w/b_0.3000.ckpt"  # a tie: the later one
+    assert best_checkpoint(["w/n2v_last.ckpt"]) == "w/n2v_last.ckpt" and best_checkpoint([]) is None
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no N2V checkpoint"):
+        best_checkpoint_in(str(tmp_path / "empty"))
+
+
+def test_predict_model_flag_takes_the_work_dir(run, tmp_path):
+    _fake_checkpoints(tmp_path / "w", "n2v_00_step_3_0.2000.ckpt", "n2v_01_step_6_0.3000.ckpt", "n2v_last.ckpt")
+    base = ("other_baselines/n2v_predict_cfc22.py", "--input_dir", str(tmp_path), "--output_dir", str(tmp_path / "o"))
+    res = run(*base, "--model", str(tmp_path / "w"))  # the main venv: stops at the environment check
+    assert f"checkpoint {tmp_path / 'w' / 'n2v_00_step_3_0.2000.ckpt'}" in res.stdout
+    (tmp_path / "none").mkdir()
+    res = run(*base, "--model", str(tmp_path / "none"))
+    assert res.returncode == 2 and "no N2V checkpoint (*.ckpt) under" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_no_shell_script_chooses_the_n2v_checkpoint_itself():
+    import glob
+
+    for path in glob.glob(os.path.join(REPO, "*.sh")) + glob.glob(os.path.join(REPO, "setup", "*.sh")):
+        with open(path) as f:
+            text = f.read()
+        assert "-name '*.ckpt'" not in text and "last.ckpt" not in text, path
 
 
 def test_n2v_script_in_the_main_venv_says_which_environment_to_use(run, tmp_path):
