@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import fail, require_dir, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, require_dir, run_cli  # noqa: E402
 
 
 def add_count_flags(p: argparse.ArgumentParser, track_help: str) -> None:
@@ -42,7 +42,7 @@ def check_count_flags(a: argparse.Namespace) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_count_flags(p, "results root holding <dataset>/<clip>/tracks.txt; counts.json is written in <dataset>/")
     return p.parse_args(argv)
 

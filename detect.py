@@ -20,13 +20,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     from downstream.yolo import add_detect_flags
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_detect_flags(p)
     return p.parse_args(argv)
 

@@ -19,12 +19,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import fail, require_dir, require_file, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, require_dir, require_file, run_cli  # noqa: E402
 from count import add_count_flags, check_count_flags  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_count_flags(p, "results root holding <dataset>/counts.json (from count.py)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--gt_dir", default=None, help="annotations_mot root: <gt_dir>/<dataset>/<clip>/gt.txt is counted")

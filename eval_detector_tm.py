@@ -21,13 +21,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     from downstream.yolo import add_detect_flags
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_detect_flags(p, for_eval=True)
     p.add_argument("--raw_dir", "--raw-dir", dest="raw_dir", default=None,
                    help="optional frames root to draw the visualisations on (default: --input_dir)")

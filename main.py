@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from common.cli import run_cli
+from common.cli import ArgumentParser, run_cli
 
 PAPER_CLIPS = ("kenai-channel_2018-07-13-JD194_LeftNear_Stratum1_Set1_LN_2018-07-13_100000_1160_1511",
                "elwha_Elwha_2018_OM_ARIS_2018_07_12_2018-07-12_230000_2233_2464",
@@ -50,7 +50,7 @@ def _batches(text: str) -> int | float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     # --- data (docs/paper_code_behaviour.md#datasets-and-layouts)
     a("--base_folder", required=True, help="folder of training clips (CFC22: frames/raw_all; a clip = a folder of frames)")

@@ -18,13 +18,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import fail, require_dir, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, require_dir, run_cli  # noqa: E402
 
 TRACKER_NAMES = ("bytetrack", "sort", "paper_bytetrack")  # downstream.tracking.TRACKERS (kept import-free here)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", required=True, help="domain (sub-folder) to track, e.g. kenai-val, elwha")
     p.add_argument("--frames_dir", required=True,
                    help="frames root holding <dataset>/<clip>/<i>.jpg|png; gives each clip's frame count")

@@ -17,11 +17,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import fail, require_dir, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, require_dir, run_cli  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", required=True, help="domain (sub-folder) to evaluate, e.g. kenai-val")
     p.add_argument("--frames_dir", required=True, help="frames root <dataset>/<clip>/<i>.jpg; gives frame counts")
     p.add_argument("--track_dir", required=True, help="results root holding <dataset>/<clip>/tracks.txt")

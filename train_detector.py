@@ -22,11 +22,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="data.yaml written by setup/convert_mot_to_yolo.py")
     p.add_argument("--epochs", type=int, default=100, help="training epochs (YOLOv5 default 100; the README uses 5)")
     p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=16, help="images per batch")

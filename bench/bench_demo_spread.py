@@ -23,14 +23,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import fail, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESET_FLAGS = {"default": [], "quick": ["--quick"], "gpu": ["--gpu"]}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=None, help="number of runs (seeds 0..N-1 unless --seeds is given)")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="the seeds to run (default: 0..repeats-1)")
     p.add_argument("--preset", choices=sorted(PRESET_FLAGS), default="default", help="demo.sh preset of every run")

@@ -23,15 +23,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as `python bench/...`
 
-from common.cli import fail, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 PAPER_CNN = dict(model_type="cnn", resolution_target=1024, fine_layers=True, bottleneck_size=512,
                  with_skip_connections=True)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = ArgumentParser(description=__doc__.split("\n\n")[0],
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--configs", default="paper,demo,udvd",
                    help="comma list of: paper (1024x512), demo (--demo_resolution), udvd (--udvd_size)")
     p.add_argument("--paper_frames", type=int, default=3, help="frames timed at the paper size (slow on CPU)")

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import fail, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_PRECISION = {"fp32": "32", "bf16": "bf16-mixed", "auto": "auto"}
@@ -31,7 +31,7 @@ DEMO_ARCH = ["--resolution_target", "1024", "--fine_layers", "--bottleneck_size"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=None,
                    help="a CFC22-layout synthetic root with clean frames (default: generate the default demo's data)")
     p.add_argument("--out", default="results/saved_budget", help="work folder: checkpoints, denoised frames, tables")

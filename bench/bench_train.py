@@ -19,11 +19,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     a("--base_folder", default="", help="training clips (default: a small synthetic CFC22 set in a temp folder)")
     a("--dataset", default="CFC22", help="layout of --base_folder (CFC22, CVA, POCUS, Fluo, custom)")

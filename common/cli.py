@@ -2,12 +2,14 @@
 
 A user mistake (missing folder, malformed annotation line, checkpoint that does not match the flags) raises
 `UserError`; `run_cli` turns it into one line on stderr and exit code 2, never a traceback wall.
+Every script builds its parser with `ArgumentParser` below, so `--base_folder` and `--base-folder` both work.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, Sequence
 
 
 class UserError(Exception):
@@ -16,6 +18,42 @@ class UserError(Exception):
 
 def fail(message: str) -> NoReturn:
     raise UserError(message)
+
+
+def _spelling_key(flag: str) -> str:
+    """`--base_folder` and `--base-folder` share one key (the scripts mix both conventions)."""
+    return flag.replace("_", "-")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that accepts both spellings of every multi-word long flag (`--frames-dir` = `--frames_dir`).
+
+    The other spelling is rewritten to the declared one before parsing, so the dest, defaults, `required` and
+    error messages stay the declared flag's, and --help lists only the spelling the script declares. Argument
+    groups, mutually exclusive groups and subcommands (which inherit this class) are covered alike. A token after
+    `--` or with a space in it (a value such as "--epochs 2 --seed 1") is never touched.
+    """
+
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        args = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args(self.declared_spelling(args), namespace)
+
+    def declared_spelling(self, args: list[str]) -> list[str]:
+        """`args` with each long flag this parser does not know, but knows under its other spelling, renamed."""
+        known = self._option_string_actions
+        twins: dict[str, list[str]] = {}
+        for flag in known:
+            if flag.startswith("--"):
+                twins.setdefault(_spelling_key(flag), []).append(flag)
+        out: list[str] = []
+        for i, token in enumerate(args):
+            if token == "--":
+                return out + args[i:]
+            name, eq, value = token.partition("=")
+            match = twins.get(_spelling_key(name), []) if name.startswith("--") and name not in known else []
+            out.append(match[0] + eq + value if len(match) == 1 and " " not in name else token)
+        return out
 
 
 def run_cli(main: Callable[[], object]) -> None:

@@ -482,9 +482,9 @@ def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed:
 
 def main(argv: list[str] | None = None) -> int:
     """python -m downstream.report --run-dir results/<run> --test-domain elwha --kinds raw Baseline++ SAVeD"""
-    import argparse
+    from common.cli import ArgumentParser
 
-    p = argparse.ArgumentParser(description="Build results/<run>/report.md and metrics.json from a demo run.")
+    p = ArgumentParser(description="Build results/<run>/report.md and metrics.json from a demo run.")
     p.add_argument("--run-dir", required=True, help="the demo's results/<run> folder")
     p.add_argument("--test-domain", default="elwha", help="domain whose metrics fill the table")
     p.add_argument("--kinds", nargs="+", default=["raw", "Baseline++", "SAVeD"], help="rows of the table, in order")

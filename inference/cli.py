@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from common.cli import ArgumentParser
+
 # Architecture flags of the paper scripts, mapped to ModelConfig fields. They are overrides: only the ones the
 # user typed reach load_denoiser (our checkpoints describe themselves; paper checkpoints need them,
 # docs/paper_code_behaviour.md#checkpoint-layout).
@@ -46,8 +48,8 @@ SCRIPT_DEFAULTS = {
 
 def build_parser(script: str, description: str | None = None) -> argparse.ArgumentParser:
     d = SCRIPT_DEFAULTS[script]
-    p = argparse.ArgumentParser(description=description or f"Denoise {d.dataset} clips with a trained SAVeD checkpoint.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = ArgumentParser(description=description or f"Denoise {d.dataset} clips with a trained SAVeD checkpoint.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     io = p.add_argument_group("input / output")
     io.add_argument("--model", default=d.model, required=d.model is None,
                     help="trained checkpoint (.ckpt: ours, or the paper's with its architecture flags)")

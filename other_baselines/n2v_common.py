@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from common.cli import UserError, check_not_inside, fail, require_dir
+from common.cli import ArgumentParser, UserError, check_not_inside, fail, require_dir
 from dataset.frames import read_frame, write_frame
 from dataset.layouts import get_layout, layout_clips
 
@@ -210,7 +210,7 @@ def predict_n2v(checkpoint: str, dataset: str, input_dir: str, output_dir: str, 
 # The two command lines (each n2v_*.py script is these plus its dataset name)
 # ----------------------------------------------------------------------------------------------------------------
 def train_cli(dataset: str, doc: str, argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data_dir", required=True, help="frames to train on (every frame of every clip under it)")
     p.add_argument("--work_dir", default=os.path.join("checkpoints", f"n2v_{dataset}"),
                    help="CAREamics work dir: checkpoints/ and logs go here")
@@ -235,7 +235,7 @@ def train_cli(dataset: str, doc: str, argv: Sequence[str] | None = None) -> int:
 
 
 def predict_cli(dataset: str, doc: str, argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="CAREamics checkpoint (.ckpt) written by the n2v training script, "
                    "or its --work_dir: then the best checkpoint in it (lowest validation loss)")
     p.add_argument("--input_dir", required=True, help="a domain/class folder of clips (or one clip folder)")

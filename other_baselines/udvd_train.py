@@ -20,11 +20,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import fail, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-path", required=True, help="folder of clips (e.g. CFC22 frames/raw_all, BUV rawframes)")
     p.add_argument("--dataset", default="CFC22", help="layout of --data-path: CFC22, CVA (BUV), POCUS, Fluo, custom")
     p.add_argument("--checkpoint-dir", "--output-dir", dest="checkpoint_dir", default=None,

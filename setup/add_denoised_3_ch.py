@@ -18,11 +18,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from add_denoised_to_raw_2_ch import add_common_flags, run_cli  # noqa: E402
+from add_denoised_to_raw_2_ch import ArgumentParser, add_common_flags, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for i in (1, 2, 3):
         p.add_argument(f"--channel{i}", required=True, help=f"frames for channel {i} (BGR order)"
                        + ("; the reference tree" if i == 1 else ""))

@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def add_common_flags(p: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def add_common_flags(p: argparse.ArgumentParser) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--denoised_imgs", "--denoised-imgs", required=True, help="denoised frames (same tree as --raw_imgs)")
     p.add_argument("--raw_imgs", "--raw-imgs", required=True,
                    help="reference frames: clip folders (or one clip); raw_bs for CFC22, median-filtered for BUV/POCUS")

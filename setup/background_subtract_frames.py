@@ -17,11 +17,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None, doc: str = __doc__) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames-dir", "--frames_dir", dest="frames_dir", required=True,
                    help="raw frames: <domain>/<clip>/<i>.jpg (a single domain or clip folder works too)")
     p.add_argument("--output-dir", "--output_dir", dest="output_dir", required=True,

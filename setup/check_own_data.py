@@ -19,11 +19,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="the annotated dataset DIR (CFC22 or custom layout); never written")
     p.add_argument("--out", default=None, help="working tree to build (e.g. results/<run>/data); outside DIR")
     p.add_argument("--check-only", action="store_true", help="validate DIR and print the roles; write nothing")

@@ -21,13 +21,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 DATASETS = ("CFC22", "CVA", "POCUS", "Fluo")
 
 
 def parse_args(argv=None, dataset: str | None = None, filter_type: str | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames-dir", "--frames_dir", "--input-dir", "--input_dir", dest="frames_dir", required=True,
                    help="input tree: <domain>/<clip>/<frames> (any depth; a single clip folder works too)")
     p.add_argument("--output-dir", "--output_dir", dest="output_dir", required=True,

@@ -20,14 +20,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".m4v": "mp4v", ".avi": "XVID", ".mpeg": "XVID", ".mpg": "XVID",
           ".gif": None}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames_dir", "--frames-dir", required=True, help="folder of clip folders (any depth)")
     p.add_argument("--video_dir", "--video-dir", required=True, help="output folder for the videos")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: source video's, else 10)")

@@ -20,13 +20,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import fail, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     from downstream.yolo import add_conversion_flags
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_conversion_flags(p)
     p.add_argument("--empty-frame-fraction", type=float, default=1.0,
                    help="fraction of train frames without fish kept as negatives (1 = all; 0 = the paper's rule); "

@@ -17,11 +17,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input_dir", "--input-dir", required=True, help="folder (tree) of TIFF files")
     p.add_argument("--output_dir", "--output-dir", required=True, help="output root, mirrors the input tree")
     p.add_argument("--quality", type=int, default=100, help="JPEG quality 1-100 (paper default 100)")

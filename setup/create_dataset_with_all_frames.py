@@ -21,11 +21,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames_dir", "--frames-dir", required=True, help="frame tree <domain>/<clip>/<frames>")
     p.add_argument("--frames_output_dir", "--frames-output-dir", required=True,
                    help="flat output folder of clip symlinks (conventionally <frames_dir>_all or dataset_name_flat)")

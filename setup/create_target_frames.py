@@ -23,14 +23,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 PAPER_NAMES = {"stddev_5": "stddev_all", "sum_minus_5b": "sum_minus_5_background",
                "sum_minus_3b": "sum_minus_3_background"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames_dir", "--frames-dir", required=True, help="frame tree <domain>/<clip>/<frames>")
     p.add_argument("--output_dir", "--output-dir", required=True, help="output root (mirrors the input tree)")
     p.add_argument("--domain", default=None, help="only this domain (sub-folder of --frames_dir); default: all")

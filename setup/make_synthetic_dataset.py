@@ -23,11 +23,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common.cli import run_cli  # noqa: E402
+from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="data/synthetic", help="output folder (refused if non-empty unless --overwrite)")
     p.add_argument("--layout", default="cfc22", choices=["cfc22", "cva", "pocus", "fluo", "custom"],
                    help="folder layout: CFC22 sonar (default), CVA/BUV, POCUS, Fluo, or the README's custom tree")

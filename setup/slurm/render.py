@@ -26,7 +26,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, REPO)
 
 from common.atomic import write_text  # noqa: E402
-from common.cli import fail, run_cli  # noqa: E402
+from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 TEMPLATES = {"train": "train.sbatch", "denoise": "denoise_array.sbatch"}
 
@@ -46,7 +46,7 @@ def _q(path: str) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="kind", required=True)
 
     def common(sp: argparse.ArgumentParser, job: str, time: str) -> None:
