@@ -58,7 +58,8 @@ class Clip:
 
     def label(self) -> str:
         """A readable name for progress bars and messages, also for the root clip (name '')."""
-        return self.name or os.path.splitext(os.path.basename(os.path.normpath(self.source)))[0]
+        base = os.path.basename(os.path.normpath(self.source))
+        return self.name or (base if self.is_folder else os.path.splitext(base)[0])
 
     def __len__(self) -> int:
         return len(self.frame_names)
@@ -155,9 +156,12 @@ def find_clips(path: str, prefer_ext: str | None = None, exts: tuple[str, ...] =
         what = "frames or videos" if videos else f"frames ({', '.join(exts)})"
         fail(f"no {what} found under {path}" + (f"; {hint}" if hint else ""))
     clips.sort(key=lambda c: tuple(natural_key(part) for part in c.name.split("/")))
-    for a, b in zip(clips, clips[1:]):
-        if a.name == b.name:
-            fail(f"two clips named {a.name!r}: {a.source} and {b.source} (their outputs would collide); rename one")
+    sources: dict[str, str] = {}
+    for c in clips:
+        if c.name in sources:
+            fail(f"two clips named {c.name!r}: {sources[c.name]} and {c.source} (their outputs would collide); "
+                 "rename one")
+        sources[c.name] = c.source
     return clips
 
 

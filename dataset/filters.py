@@ -5,7 +5,8 @@ the scripts only walk trees and write files. Behaviour follows the paper's setup
 (docs/paper_code_behaviour.md#setup-scripts):
 
 - temporal median (size 3 along time, reflect), 3×3×3 mean, Gaussian σ=(1,1,1) over (t, y, x), reflect;
-- the paper's output normalisation: global min-max over the clip, then min-max per frame, ×255 → uint8;
+- the paper's output normalisation: global min-max over the clip, then min-max per frame, ×255 → uint8
+  (common.imaging.to_uint8 rounds where the paper truncated: at most one grey level apart);
 - background subtraction: background = temporal mean of 5×5-Gaussian-blurred frames, D = frame − background,
   D ← (D / max|D| + 1) / 2 so that 0.5 means "equals the background";
 - the CFC "Baseline++" 3-channel frame [raw, BS, |BS_{t+1} − BS_t|].
@@ -20,6 +21,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+
+from common.imaging import to_uint8
 
 # OpenCV's GaussianBlur with ksize=5 and sigma=0 uses this fixed binomial kernel (not sampled from a Gaussian).
 BLUR5_KERNEL = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
@@ -78,16 +81,6 @@ def normalize_global_then_per_frame(frames: np.ndarray) -> np.ndarray:
     return np.stack([_minmax(f) for f in clip])
 
 
-def unit_to_uint8(x: np.ndarray) -> np.ndarray:
-    """[0, 1] float → uint8 by ×255 and truncation, as the paper's `(x * 255).astype(np.uint8)`."""
-    return (np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def round_to_uint8(x: np.ndarray) -> np.ndarray:
-    """Float in 0..255 → uint8 with rounding and clipping (Fluo path: filtered values without normalisation)."""
-    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
-
-
 def filter_clip(frames: np.ndarray, filter_type: str, normalize: bool = True) -> np.ndarray:
     """Apply a named classical filter to a uint8 clip and return uint8 T×H×W.
 
@@ -97,7 +90,9 @@ def filter_clip(frames: np.ndarray, filter_type: str, normalize: bool = True) ->
     if filter_type not in FILTERS:
         raise ValueError(f"unknown filter {filter_type!r}; choose from {', '.join(FILTERS)}")
     out = FILTERS[filter_type](frames)
-    return unit_to_uint8(normalize_global_then_per_frame(out)) if normalize else round_to_uint8(out)
+    if normalize:
+        return to_uint8(normalize_global_then_per_frame(out), 0.0, 1.0)
+    return to_uint8(out, 0.0, 255.0)  # Fluo: the filtered grey levels themselves, rounded
 
 
 def blur5(frames: np.ndarray) -> np.ndarray:
@@ -159,4 +154,5 @@ def baseline_plus_plus(frames: np.ndarray) -> np.ndarray:
     """
     raw = np.asarray(frames)
     bs = background_subtract(raw)
-    return np.stack([raw.astype(np.uint8), unit_to_uint8(bs), unit_to_uint8(frame_differences(bs))], axis=-1)
+    return np.stack([raw.astype(np.uint8), to_uint8(bs, 0.0, 1.0), to_uint8(frame_differences(bs), 0.0, 1.0)],
+                    axis=-1)

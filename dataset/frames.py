@@ -15,6 +15,7 @@ import numpy as np
 
 from common.atomic import atomic_path
 from common.cli import fail
+from common.imaging import to_uint8
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 VIDEO_EXTS = (".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv")
@@ -89,9 +90,7 @@ def to_gray_uint8(img: np.ndarray, source: str = "") -> np.ndarray:
         return (img.astype(np.uint32) // 257).astype(np.uint8)
     if np.issubdtype(img.dtype, np.floating):
         notice_once("float", f"floating-point frames (e.g. {source}) are min-max scaled to 8-bit")
-        lo, hi = float(np.nanmin(img)), float(np.nanmax(img))
-        scale = 255.0 / (hi - lo) if hi > lo else 0.0
-        return np.clip((img - lo) * scale, 0, 255).astype(np.uint8)
+        return to_uint8(img)
     notice_once(str(img.dtype), f"{img.dtype} frames (e.g. {source}) are clipped to 8-bit")
     return np.clip(img, 0, 255).astype(np.uint8)
 

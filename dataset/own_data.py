@@ -323,7 +323,7 @@ def saved_size_step(saved_args: str) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------------------------- working tree
 def _link(target: str, link: str) -> None:
-    from dataset.prep import link_path
+    from dataset.symlinks import link_path
 
     link_path(target, link)
 
@@ -363,7 +363,7 @@ def _metadata(data_dir: str, layout: str, clip: SourceClip) -> dict:
 
 def build_tree(data_dir: str, layout: str, out: str, tree: dict[str, list[tuple[str, SourceClip]]]) -> dict:
     """Write the CFC22-layout working tree under `out`; returns {domain: {clip: source}}."""
-    from dataset.prep import flatten_dirs
+    from dataset.symlinks import flatten_dirs
 
     sources: dict[str, dict[str, str]] = {}
     rels = []

@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from common.cli import ArgumentParser, UserError, check_not_inside, fail, require_dir
+from common.imaging import to_uint8
 from dataset.frames import read_frame, write_frame
 from dataset.layouts import get_layout, layout_clips
 
@@ -60,12 +61,6 @@ def read_for_n2v(file_path: Path, *args: Any, **kwargs: Any) -> np.ndarray:
     """CAREamics read function: a frame as grayscale float32 on the 0-255 scale (the same for training,
     statistics and prediction, fixing docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)."""
     return read_frame(str(file_path)).astype(np.float32)
-
-
-def to_uint8(pred: np.ndarray) -> np.ndarray:
-    """A prediction on the 0-255 scale → uint8: round, clip, cast (no wrap-around, fixing
-    docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)."""
-    return np.clip(np.rint(np.asarray(pred, dtype=np.float32)), 0, 255).astype(np.uint8)
 
 
 def clip_frame_paths(dataset: str, root: str) -> list[tuple[str, list[str]]]:
@@ -199,7 +194,8 @@ def predict_n2v(checkpoint: str, dataset: str, input_dir: str, output_dir: str, 
                                      tile_overlap=(tile_overlap, tile_overlap), batch_size=chunk, num_workers=0,
                                      checkpoint=checkpoint)
         for (_, out), pred in zip(part, preds):
-            write_frame(out, to_uint8(np.squeeze(pred)))
+            # 0-255 scale → rounded, clipped, no wrap-around (docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)
+            write_frame(out, to_uint8(np.squeeze(pred), 0.0, 255.0))
         bar.update(len(part))
     bar.close()
     shutil.rmtree(work, ignore_errors=True)

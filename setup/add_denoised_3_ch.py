@@ -6,7 +6,7 @@ docs/paper_code_behaviour.md#setup-scripts).
         --added_imgs Data/CFC22/frames_3_ch
 
 Channel order (OpenCV/BGR, as the paper): [channel1, channel2, channel3], i.e. read as RGB R = channel3,
-G = channel2, B = channel1 (dataset.prep.THREE_CHANNEL_LAYOUT). --channel1 is the reference tree: its clip
+G = channel2, B = channel1 (dataset.channel_merge.THREE_CHANNEL_LAYOUT). --channel1 is the reference tree: its clip
 folders and frame names define the outputs. Frames missing from channel 2 or 3 are an error unless
 --allow-missing, which uses channel 1 in their place (the paper's fallback). Existing outputs are skipped.
 """
@@ -33,7 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main() -> int:
     a = parse_args()
-    from dataset.prep import THREE_CHANNEL_LAYOUT, merge_channel_trees
+    from dataset.channel_merge import THREE_CHANNEL_LAYOUT, merge_channel_trees
 
     stats = merge_channel_trees([a.channel1, a.channel2, a.channel3], THREE_CHANNEL_LAYOUT, a.added_imgs,
                                 allow_missing=a.allow_missing, overwrite=a.overwrite, jpeg_quality=a.jpeg_quality,

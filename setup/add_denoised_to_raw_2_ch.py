@@ -6,7 +6,7 @@
         --raw_imgs Data/CFC22/frames/raw_bs/kenai-val --added_imgs Data/CFC22/frames_with_denoised/kenai-val
 
 Channel order (OpenCV/BGR, as the paper): [raw, denoised, denoised]; read as RGB that is R = denoised,
-G = denoised, B = raw (constant dataset.prep.TWO_CHANNEL_LAYOUT). For CFC22 the "raw" input is frames/raw_bs, so
+G = denoised, B = raw (constant dataset.channel_merge.TWO_CHANNEL_LAYOUT). For CFC22 the "raw" input is frames/raw_bs, so
 the detector sees [BS, SAVeD, SAVeD]. Every clip folder under --raw_imgs (any depth, or --raw_imgs itself if it
 holds frames) is matched with the same relative folder under --denoised_imgs, frame by frame (same stem, e.g.
 3.jpg ↔ 3.png, else same frame number). Output names and extension = the raw frame's (JPEG quality 95).
@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main() -> int:
     a = parse_args()
-    from dataset.prep import TWO_CHANNEL_LAYOUT, merge_channel_trees
+    from dataset.channel_merge import TWO_CHANNEL_LAYOUT, merge_channel_trees
 
     stats = merge_channel_trees([a.raw_imgs, a.denoised_imgs], TWO_CHANNEL_LAYOUT, a.added_imgs,
                                 allow_missing=a.allow_missing, overwrite=a.overwrite, jpeg_quality=a.jpeg_quality,

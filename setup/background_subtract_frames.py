@@ -37,11 +37,12 @@ def main() -> int:
     a = parse_args()
     import numpy as np
 
-    from dataset.filters import background_subtract, unit_to_uint8
-    from dataset.prep import map_clips
+    from common.imaging import to_uint8
+    from dataset.clip_tree import map_clips
+    from dataset.filters import background_subtract
 
     stats = map_clips(a.frames_dir, a.output_dir,
-                      lambda f: np.repeat(unit_to_uint8(background_subtract(f))[..., None], 3, axis=-1),
+                      lambda f: np.repeat(to_uint8(background_subtract(f), 0.0, 1.0)[..., None], 3, axis=-1),
                       overwrite=a.overwrite, desc="background subtraction", out_ext=a.ext,
                       jpeg_quality=a.jpeg_quality, progress=not a.quiet)
     print(f"background subtraction: {stats['written']} clip(s) written, {stats['skipped']} already done -> {a.output_dir}")

@@ -53,13 +53,14 @@ def main(dataset: str | None = None, filter_type: str | None = None) -> int:
     a = parse_args(dataset=dataset, filter_type=filter_type)
     import numpy as np
 
+    from common.imaging import to_uint8
+    from dataset.clip_tree import map_clips, read_native, stack_frames
     from dataset.filters import filter_clip
-    from dataset.prep import map_clips, minmax_to_uint8, read_clip_native
 
     if a.dataset == "Fluo":
-        def native_uint8(clip_dir):
-            names, arr = read_clip_native(clip_dir)
-            return names, (arr if arr.dtype == np.uint8 else minmax_to_uint8(arr))
+        def native_uint8(paths):
+            arr = stack_frames(paths, read_native)
+            return arr if arr.dtype == np.uint8 else to_uint8(arr)  # 16-bit: one stretch over the clip
 
         stats = map_clips(a.frames_dir, a.output_dir, lambda f: filter_clip(f, a.filter_type, normalize=False),
                           overwrite=a.overwrite, desc=f"{a.filter_type} filter", reader=native_uint8,

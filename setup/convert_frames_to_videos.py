@@ -37,30 +37,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def video_name(rel: str, frames_dir: str) -> str:
-    name = rel or os.path.basename(os.path.normpath(frames_dir))
+def video_name(clip_name: str, frames_dir: str) -> str:
+    name = clip_name or os.path.basename(os.path.normpath(frames_dir))
     return name if os.path.splitext(name)[1].lower() in CODECS else name + ".mp4"
 
 
 def encode(frame_paths: list[str], out: str, fps: float) -> None:
     """Write frames (BGR) to `out` atomically with the codec its extension selects."""
     import cv2
-    import numpy as np
 
     from common.atomic import atomic_path
     from common.cli import fail
+    from common.imaging import write_gif
     from dataset.frames import read_frame
 
     ext = os.path.splitext(out)[1].lower()
+    if CODECS[ext] is None:
+        write_gif(out, [read_frame(p, gray=False) for p in frame_paths], fps)
+        return
     first = read_frame(frame_paths[0], gray=False)
     h, w = first.shape[:2]
     with atomic_path(out) as tmp:
-        if CODECS[ext] is None:
-            from PIL import Image
-
-            imgs = [Image.fromarray(np.ascontiguousarray(read_frame(p, gray=False)[..., ::-1])) for p in frame_paths]
-            imgs[0].save(tmp, save_all=True, append_images=imgs[1:], duration=int(round(1000 / fps)), loop=0)
-            return
         writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*CODECS[ext]), fps, (w, h))
         if not writer.isOpened():
             fail(f"OpenCV cannot encode {ext} ({CODECS[ext]}) here: {out}")
@@ -79,13 +76,13 @@ def main() -> int:
     from tqdm import tqdm
 
     from common.cli import check_not_inside
-    from dataset.frames import list_frames, video_fps
-    from dataset.prep import find_clips
+    from dataset.clips import find_clips
+    from dataset.frames import video_fps
 
     check_not_inside(a.video_dir, a.frames_dir)
     done = skipped = 0
-    for rel in tqdm(find_clips(a.frames_dir), desc="videos", unit="video"):
-        out = os.path.join(a.video_dir, video_name(rel, a.frames_dir))
+    for clip in tqdm(find_clips(a.frames_dir, videos=False, stacks=False), desc="videos", unit="video"):
+        out = os.path.join(a.video_dir, video_name(clip.name, a.frames_dir))
         if os.path.exists(out) and not a.overwrite:
             skipped += 1
             continue
@@ -93,7 +90,7 @@ def main() -> int:
         if fps is None and a.source_video_dir:
             src = os.path.join(a.source_video_dir, os.path.relpath(out, a.video_dir))
             fps = video_fps(src) if os.path.isfile(src) else None
-        encode(list_frames(os.path.join(a.frames_dir, rel)), out, fps or 10.0)
+        encode(clip.frame_paths, out, fps or 10.0)
         done += 1
     print(f"{done} video(s) written, {skipped} already done -> {a.video_dir}")
     return 0

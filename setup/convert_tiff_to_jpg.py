@@ -34,20 +34,23 @@ def main() -> int:
     from tqdm import tqdm
 
     from common.cli import check_not_inside, fail
-    from dataset.frames import TIFF_EXTS, list_frames, write_frame
-    from dataset.prep import find_clips, minmax_to_uint8, read_native, with_ext
+    from common.imaging import to_uint8
+    from dataset.clip_tree import read_native, with_ext
+    from dataset.clips import find_clips
+    from dataset.frames import TIFF_EXTS, write_frame
 
     if not 1 <= a.quality <= 100:
         fail(f"--quality must be 1..100, got {a.quality}")
     check_not_inside(a.output_dir, a.input_dir)
     written = skipped = 0
-    for rel in tqdm(find_clips(a.input_dir, TIFF_EXTS), desc="folders", unit="folder"):
-        for path in list_frames(os.path.join(a.input_dir, rel), TIFF_EXTS):
-            out = os.path.join(a.output_dir, rel, with_ext(os.path.basename(path), ".jpg"))
+    for clip in tqdm(find_clips(a.input_dir, exts=TIFF_EXTS, videos=False, stacks=False), desc="folders",
+                     unit="folder"):
+        for path, name in zip(clip.frame_paths, clip.frame_names):
+            out = os.path.join(clip.out_dir(a.output_dir), with_ext(name, ".jpg"))
             if os.path.exists(out) and not a.overwrite:
                 skipped += 1
                 continue
-            write_frame(out, minmax_to_uint8(read_native(path)), a.quality)
+            write_frame(out, to_uint8(read_native(path)), a.quality)
             written += 1
     print(f"{written} JPEG(s) written, {skipped} already done -> {a.output_dir}")
     return 0

@@ -39,18 +39,17 @@ def main() -> int:
     from tqdm import tqdm
 
     from common.cli import check_not_inside, fail, require_dir
-    from dataset.frames import natural_key, read_video, write_frame
+    from dataset.clips import walk_tree
+    from dataset.frames import read_video, write_frame
 
     require_dir(a.video_dir, "--video_dir")
     check_not_inside(a.frames_dir, a.video_dir)
-    videos = []
-    for cur, dirs, files in os.walk(a.video_dir, followlinks=True):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        videos += [os.path.join(cur, f) for f in files if f.lower().endswith(READABLE) and not f.startswith(".")]
+    videos = [os.path.join(folder, f) for folder, _, files in walk_tree(a.video_dir) for f in files
+              if f.lower().endswith(READABLE)]  # in natural order, hidden entries left out
     if not videos:
         fail(f"no videos ({', '.join(READABLE)}) in {a.video_dir}")
     done = skipped = 0
-    for video in tqdm(sorted(videos, key=natural_key), desc="videos", unit="video"):
+    for video in tqdm(videos, desc="videos", unit="video"):
         out = os.path.join(a.frames_dir, os.path.relpath(video, a.video_dir))
         if os.path.isdir(out) and not a.overwrite:
             skipped += 1

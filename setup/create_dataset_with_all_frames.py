@@ -41,19 +41,23 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main() -> int:
     a = parse_args()
-    from common.cli import fail
-    from dataset.prep import find_clips, find_leaf_dirs, flatten_dirs
+    from common.cli import fail, require_dir
+    from dataset.clips import find_clips, walk_tree
+    from dataset.symlinks import flatten_dirs
 
     if not a.separator or os.sep in a.separator:
         fail(f"--separator must be a non-empty string without {os.sep!r}")
-    rels = [r for r in find_clips(a.frames_dir) if r.split(os.sep)[0] not in set(a.exclude)]
+    require_dir(a.frames_dir, "--frames_dir")
+    rels = [c.name for c in find_clips(a.frames_dir, videos=False, stacks=False)
+            if c.name.split("/")[0] not in set(a.exclude)]
     stats = flatten_dirs(a.frames_dir, a.frames_output_dir, rels, a.separator)
     print(f"frames: {sum(stats.values())} clip links in {a.frames_output_dir} "
           f"({stats['created']} new, {stats['repaired']} repaired, {stats['kept']} kept)")
     if a.annotations_dir:
         if not a.annotations_output_dir:
             fail("--annotations_dir needs --annotations_output_dir")
-        rels = find_leaf_dirs(a.annotations_dir, lambda d: os.path.isfile(os.path.join(d, "gt.txt")))
+        require_dir(a.annotations_dir, "--annotations_dir")
+        rels = [rel for _, rel, files in walk_tree(a.annotations_dir) if "gt.txt" in files]
         if not rels:
             fail(f"no <clip>/gt.txt found under {a.annotations_dir}")
         stats = flatten_dirs(a.annotations_dir, a.annotations_output_dir, rels, a.separator)

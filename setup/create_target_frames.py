@@ -61,28 +61,24 @@ def target_clip(frames, name: str, paper: bool = False):
         return make_target(name, window, bg, paper=paper)[:, 0].numpy().astype(np.float32)
 
 
-def to_uint8(x, scaling: str):
-    import numpy as np
+def scale_to_uint8(x, scaling: str):
+    """clip-minmax: one min-max stretch over the whole clip; clip: 0..1 → 0..255, clipped (both rounded)."""
+    from common.imaging import to_uint8
 
-    from dataset.filters import unit_to_uint8
-
-    if scaling == "clip-minmax":
-        lo, hi = float(x.min()), float(x.max())
-        x = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
-    return unit_to_uint8(x)
+    return to_uint8(x) if scaling == "clip-minmax" else to_uint8(x, 0.0, 1.0)
 
 
 def main() -> int:
     a = parse_args()
     from common.cli import require_dir
-    from dataset.prep import map_clips
+    from dataset.clip_tree import map_clips
     from dataset.targets import get_target
 
     name = PAPER_NAMES.get(a.target, a.target)
     get_target(name)  # unknown name → one-line error listing the valid ones
     src = require_dir(os.path.join(a.frames_dir, a.domain) if a.domain else a.frames_dir, "frames folder")
     out = os.path.join(a.output_dir, a.domain) if a.domain else a.output_dir
-    stats = map_clips(src, out, lambda f: to_uint8(target_clip(f, name, a.paper_frame5), a.scaling),
+    stats = map_clips(src, out, lambda f: scale_to_uint8(target_clip(f, name, a.paper_frame5), a.scaling),
                       overwrite=a.overwrite, desc=name)
     print(f"target {name}: {stats['written']} clip(s) written, {stats['skipped']} already done -> {out}")
     return 0

@@ -22,7 +22,7 @@ from background_subtract_frames import parse_args, run_cli  # noqa: E402
 def main() -> int:
     a = parse_args(doc=__doc__)
     from dataset.filters import baseline_plus_plus
-    from dataset.prep import map_clips
+    from dataset.clip_tree import map_clips
 
     # baseline_plus_plus returns RGB; OpenCV writes BGR, so reverse the channel axis.
     stats = map_clips(a.frames_dir, a.output_dir, lambda f: baseline_plus_plus(f)[..., ::-1], overwrite=a.overwrite,

@@ -31,16 +31,15 @@ def main() -> int:
     from tqdm import tqdm
 
     from common.cli import check_not_inside, fail
-    from dataset.frames import list_frames
-    from dataset.prep import find_clips, flat_name, link_path
+    from dataset.clips import find_clips
+    from dataset.symlinks import flat_name, link_path
 
     check_not_inside(a.output_dir, a.input_dir)
     stats = {"created": 0, "kept": 0, "repaired": 0}
     seen: dict[str, str] = {}
-    for rel in tqdm(find_clips(a.input_dir), desc="linking", unit="clip"):
-        for path in list_frames(os.path.join(a.input_dir, rel)):
-            name = os.path.basename(path)
-            flat = flat_name(os.path.join(rel, name), a.separator) if rel else name
+    for clip in tqdm(find_clips(a.input_dir, videos=False, stacks=False), desc="linking", unit="clip"):
+        for path, name in zip(clip.frame_paths, clip.frame_names):
+            flat = flat_name(f"{clip.name}/{name}", a.separator) if clip.name else name
             if flat in seen:
                 fail(f"{path} and {seen[flat]} flatten to the same name {flat!r}; choose another --separator")
             seen[flat] = path

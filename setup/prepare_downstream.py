@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main() -> int:
     a = parse_args()
-    from dataset.prep import swap_back, swap_in
+    from dataset.folder_swap import swap_back, swap_in
 
     steps = (swap_back if a.undo else swap_in)(a.target, a.replacement, dry_run=a.dry_run)
     for step in steps:

@@ -46,22 +46,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _frames_dir(path: str) -> bool:
-    from dataset.frames import is_image
-
-    try:
-        return any(is_image(n) and not n.startswith(".") for n in os.listdir(path))
-    except OSError:
-        return False
-
-
-def _videos(path: str) -> list[str]:
-    from dataset.frames import is_video, natural_key
-
-    names = [n for n in os.listdir(path) if is_video(n) and not n.startswith(".")]
-    return [os.path.join(path, n) for n in sorted(names, key=natural_key)]
-
-
 def auto_gt(clip_dir: str) -> str | None:
     """<root>/annotations_mot[_all]/<rel>/gt.txt for a clip at <root>/frames/<kind>/<rel>, if that file exists."""
     parts = os.path.abspath(clip_dir).split(os.sep)
@@ -76,29 +60,20 @@ def auto_gt(clip_dir: str) -> str | None:
 
 
 def expand(path: str) -> list[tuple[str, str, str | None]]:
-    """(name, clip path, gt.txt or None) for every clip an input stands for."""
-    from dataset.frames import is_video
-    from dataset.prep import find_leaf_dirs
+    """(name, clip path, gt.txt or None) for every clip an input stands for (dataset.clips.find_clips: folders of
+    frames, videos, multi-page TIFFs); a folder that itself holds frames is that one clip."""
+    from dataset.clips import find_clips
 
     if not os.path.exists(path):
         fail(f"input not found: {path}")
-    if os.path.isfile(path):
-        if not is_video(path):
-            fail(f"not a video file or a folder of frames: {path}")
-        return [(os.path.splitext(os.path.basename(path))[0], path, None)]
-    if _frames_dir(path):
-        return [(os.path.basename(os.path.normpath(path)), path, auto_gt(path))]
-    base = os.path.join(path, "frames", "raw") if os.path.isdir(os.path.join(path, "frames", "raw")) else path
-    clips = []
-    for rel in find_leaf_dirs(base, lambda d: _frames_dir(d) or bool(_videos(d))):
-        d = os.path.join(base, rel)
-        if _frames_dir(d):
-            clips.append((rel.replace(os.sep, "/") or os.path.basename(d), d, auto_gt(d)))
-        for v in _videos(d):
-            clips.append((os.path.splitext(os.path.relpath(v, base))[0].replace(os.sep, "/"), v, None))
-    if not clips:
-        fail(f"no clips (video files or folders of frames) under {path}")
-    return clips
+    base = path
+    if os.path.isdir(os.path.join(path, "frames", "raw")):
+        base = os.path.join(path, "frames", "raw")
+    clips = find_clips(base, hint="give a video file, a folder of frames or a tree of them")
+    if clips[0].name == "":  # the folder itself holds frames: that clip only, as before
+        clips = clips[:1]
+    return [(c.label() if c.name == "" else c.name, c.source, auto_gt(c.source) if c.is_folder else None)
+            for c in clips]
 
 
 def unique_names(clips: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
@@ -121,12 +96,13 @@ def frame_and_residual(frames: np.ndarray, sigma_r: float, height: int = 384) ->
     resized to `height` rows each, with a 4-pixel white gap on the right."""
     import cv2
 
+    from common.imaging import to_uint8
     from dataset.sonar_stats import temporal_median
 
     t = len(frames) // 2
     res = frames[t].astype(np.float32) - temporal_median(frames).astype(np.float32)
     scale = 127.0 / (4.0 * sigma_r) if np.isfinite(sigma_r) and sigma_r > 0 else 1.0
-    res8 = np.clip(128 + res * scale, 0, 255).astype(np.uint8)
+    res8 = to_uint8(res, -128.0 / scale, 127.0 / scale)  # grey = 128 + res * scale, rounded and clipped
     w = int(round(frames.shape[2] * height / frames.shape[1]))
     top = cv2.resize(frames[t], (w, height), interpolation=cv2.INTER_AREA)
     bottom = cv2.resize(res8, (w, height), interpolation=cv2.INTER_AREA)
@@ -147,7 +123,7 @@ def main(argv=None) -> int:
 
     from common.atomic import write_json
     from dataset.sonar_stats import format_table, load_clip, measure, to_markdown
-    from downstream.mot import read_mot
+    from common.mot import read_mot
 
     results, panels = [], []
     for name, path, gt in clips:

