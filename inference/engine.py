@@ -45,7 +45,6 @@ from dataset.frames import (TIFF_EXTS, is_image, is_video, natural_key, read_cli
 NORMALIZE_MODES = ("frame", "clip", "none")
 FORMATS = ("png", "jpg", "tif")
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")  # auto: bf16 where the device runs it fast (common/precision.py)
-THREE_D_MODELS = ("unet_tiny_3d", "unet_4hlayers_3d")
 PREVIEW_DIR = "_previews"
 
 
@@ -227,18 +226,17 @@ def resolve_device(spec: str = "auto"):
     fail(f"--device must be auto, cpu, cuda or cuda:<i>, got {spec!r}")
 
 
-# Networks trained on patches that run on each frame at its own size (UDVD, as its paper's inference does).
-NATIVE_SIZE_MODELS = ("udvd",)
-
-
 def network_size(config: dict, fallback_resolution: int | None = None, aspect: float = 0.5
                  ) -> tuple[int, int] | None:
     """The H×W the network sees: the checkpoint's training resolution (fixing
     docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution); for a paper checkpoint, which
     does not record it, `(res, res*aspect)` from `--resolution_size` (the paper used res × res/2 everywhere);
-    None (each frame's own size) for patch-trained networks without a training resolution."""
+    None (each frame's own size) for patch-trained networks (`ModelSpec.native_size`, e.g. UDVD, as its paper's
+    inference does) without a training resolution."""
+    from models import model_spec
+
     h, w = config.get("input_height"), config.get("input_width")
-    if not (h and w) and config.get("model_type") in NATIVE_SIZE_MODELS:
+    if not (h and w) and model_spec(config).native_size:
         return None
     if h and w:
         return int(h), int(w)
@@ -267,9 +265,8 @@ class Denoiser:
                  batch_size: int = 8, reuse_encoder: bool = True):
         import torch
 
-        from models import input_offsets
-
         from common.precision import resolve_precision
+        from models import input_offsets, model_spec
 
         if precision not in PRECISIONS:
             fail(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -278,7 +275,8 @@ class Denoiser:
         self.device = torch.device(device) if not isinstance(device, torch.device) else device
         precision = resolve_precision(precision, self.device)
         self.config = dict(config)
-        self.is_3d = str(config.get("model_type", "")) in THREE_D_MODELS
+        self.spec = model_spec(config)
+        self.is_3d = self.spec.is_3d
         self.model = model.to(self.device).eval()
         if not self.is_3d:  # NHWC convolutions: ~1.2x faster on CPU (oneDNN) and with tensor cores on GPU
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -292,8 +290,10 @@ class Denoiser:
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.precision = precision
         self.batch_size = int(batch_size) or auto_batch_size(self.size, self.device)
-        self.offsets = [int(o) for o in input_offsets(config)]
-        self.reuse_encoder = bool(reuse_encoder and hasattr(model, "encode_frame") and hasattr(model, "decode_features"))
+        self.offsets = input_offsets(config)
+        # encoding each frame once skips the per-window input recipe, so only plain channel inputs may reuse it
+        self.reuse_encoder = bool(reuse_encoder and not (self.spec.is_3d or self.spec.minmax_window)
+                                  and hasattr(model, "encode_frame") and hasattr(model, "decode_features"))
 
     def _autocast(self):
         import torch
@@ -314,17 +314,14 @@ class Denoiser:
         return x if self.is_3d else x.contiguous(memory_format=torch.channels_last)
 
     def _window_batch(self, buf: dict, batch: Sequence[int], clamp):
-        """The plain network input for each target: B×C×h×w (2-D models) or B×1×h×w×T (3-D U-Net,
-        docs/paper_code_behaviour.md#other-model-types)."""
+        """The network input of each target, by the recipe training uses (models/network_input.py): B×C×h×w
+        for 2-D networks, B×1×h×w×T min-max normalised per window for the 3-D U-Net."""
         import torch
 
-        if self.is_3d:
-            x = torch.cat([torch.stack([buf[clamp(t + o)] for o in self.offsets], dim=-1) for t in batch])
-            lo = x.amin(dim=(1, 2, 3, 4), keepdim=True)
-            hi = x.amax(dim=(1, 2, 3, 4), keepdim=True)
-            return (x - lo) / (hi - lo).clamp_min(1e-8)  # the windowed path min-max normalises each window
-                                                         # (docs/paper_code_behaviour.md#value-ranges)
-        return torch.cat([torch.cat([buf[clamp(t + o)] for o in self.offsets], dim=1) for t in batch])
+        from models.network_input import network_input
+
+        frames = torch.cat([torch.cat([buf[clamp(t + o)] for o in self.offsets], dim=1) for t in batch])
+        return network_input(frames, self.spec)
 
     def run(self, frames: Iterable[np.ndarray], n: int, targets: Sequence[int] | None = None,
             out_size: tuple[int, int] | None = None) -> Iterator[tuple[int, np.ndarray]]:

@@ -1,19 +1,23 @@
-"""The denoising networks: one config, one registry, one builder.
+"""The denoising networks: one config, one `ModelSpec` per network, one registry, one builder.
 
-    from models import ModelConfig, build_model, input_offsets
+    from models import ModelConfig, build_model, input_offsets, model_spec
     cfg = ModelConfig(resolution_target=1024, fine_layers=True, bottleneck_size=512, with_skip_connections=True)
     net = build_model(cfg)            # B×3×H×W in [0,1] -> B×1×H×W (unbounded)
     input_offsets(cfg)                # [0, -1, -2]: channel i holds frame t + offsets[i]
+    model_spec(cfg).is_3d             # False: the input is frames as channels, not B×1×H×W×T
 
-This module imports no torch at import time (scripts' --help stays fast); builders import their file lazily.
-A new network is one file plus one `MODEL_REGISTRY` line (and, if it reads other frames, one `_OFFSETS` line).
+Training (models/module.py, models/training.py), inference (inference/), the checkpoint loader and the UDVD
+baseline read every fact about a network from its `ModelSpec`; the network input itself is built by
+`models.network_input.network_input` from the spec. A new network is one file plus one `MODEL_REGISTRY` line.
+This module imports no torch at import time (scripts' --help stays fast); a network's file is imported only when
+it is built or when its spec needs it (the CNN's offsets and size multiple depend on its flags).
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from common.cli import UserError
 
@@ -50,43 +54,83 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
 
-def _lazy(module: str, attr: str) -> Callable[[ModelConfig], Any]:
-    """A builder that imports `module` only when a network is actually built (keeps `--help` fast)."""
-
-    def build(config: ModelConfig):
-        return getattr(importlib.import_module(module), attr)(config)
-
-    build.__name__ = f"{module}.{attr}"
-    return build
+PerConfig = Callable[[ModelConfig], Any]
 
 
-# name -> builder(config) -> nn.Module.
-MODEL_REGISTRY: dict[str, Callable[[ModelConfig], Any]] = {
-    "cnn": _lazy("models.cnn", "build_cnn"),
-    "unet": _lazy("models.unet", "build_unet"),
-    "unet_downscaled": _lazy("models.unet", "build_unet_downscaled"),
-    "unet_tiny_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),
-    "unet_4hlayers_3d": _lazy("models.unet3d", "build_unet_tiny_3d"),  # the name denoise.py uses
-                                                                       # (docs/paper_code_behaviour.md#other-model-types)
-    "ae": _lazy("models.ae", "build_ae"),
-    "udvd": _lazy("models.udvd", "build_udvd"),  # baseline: UDVD blind-spot video denoiser
-                                                 # (docs/paper_code_behaviour.md#baselines)
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the rest of the project needs to know about one network (docs/models.md#the-registry-modelspec).
+
+    `offsets` and `size_multiple` are constants or, when they depend on the flags (the CNN), functions of the
+    config. `is_3d`: the input is B×1×H×W×T (frames along the last axis) instead of B×C×H×W (frames as channels).
+    `minmax_window`: each window is min-max normalised to [0, 1] before the network sees it, in training and at
+    inference alike. `native_size`: the network is trained on patches and, when its checkpoint records no training
+    size, runs on each frame at its own size. `window_size`: the --window_size training records for it (the paper
+    forces 31 for the 3-D U-Net). `flags`: the ModelConfig fields that shape the network (error messages).
+    `paper_dead_keys`: a regex of the keys the paper's checkpoints hold for modules that were never used.
+    """
+
+    module: str
+    builder: str
+    offsets: Union[tuple[int, ...], PerConfig]
+    size_multiple: Union[int, PerConfig]
+    is_3d: bool = False
+    minmax_window: bool = False
+    native_size: bool = False
+    window_size: int | None = None
+    flags: tuple[str, ...] = ()
+    paper_dead_keys: str = ""
+
+    def build(self, config: ModelConfig):
+        """Import the network's file and build it (the only place a network's file is imported to build it)."""
+        return getattr(importlib.import_module(self.module), self.builder)(config)
+
+    def input_offsets(self, config: ModelConfig) -> list[int]:
+        """Frame offsets relative to the output frame t, in the order the network reads them."""
+        return [int(o) for o in (self.offsets(config) if callable(self.offsets) else self.offsets)]
+
+    def multiple(self, config: ModelConfig) -> int:
+        """H and W must be multiples of this (2**number of poolings); datasets/inference resize or pad to it."""
+        return int(self.size_multiple(config) if callable(self.size_multiple) else self.size_multiple)
+
+
+def _cnn_offsets(cfg: ModelConfig) -> list[int]:
+    """[0, -1, -2] or [0, ..., -5] (docs/paper_code_behaviour.md#architecture-flags); invalid flags -> UserError."""
+    from models.cnn import check_cnn_config
+
+    check_cnn_config(cfg)
+    return [-i for i in range(cfg.num_prev_frames + 1)]
+
+
+def _cnn_multiple(cfg: ModelConfig) -> int:
+    from models.cnn import cnn_size_multiple
+
+    return cnn_size_multiple(cfg)
+
+
+CAUSAL_3 = (0, -1, -2)  # [t, t-1, t-2] (docs/paper_code_behaviour.md#input-frames)
+WINDOW_31 = tuple(range(-15, 16))  # t-15 .. t+15 (docs/paper_code_behaviour.md#other-model-types, #windowed-datasets)
+_UNET_3D = dict(offsets=WINDOW_31, size_multiple=16, is_3d=True, minmax_window=True, window_size=31)
+_CNN_FLAGS = ("resolution_target", "bottleneck_size", "num_prev_frames", "fine_layers", "with_skip_connections",
+              "with_residual_connections", "with_resnet_blocks")
+
+MODEL_REGISTRY: dict[str, ModelSpec] = {
+    "cnn": ModelSpec("models.cnn", "build_cnn", _cnn_offsets, _cnn_multiple, flags=_CNN_FLAGS,
+                     paper_dead_keys=r"^(encoder\.|future_decoder\.|combiner\.|combiner_\d+\.|feature_combiners\.0\.)"),
+    "unet": ModelSpec("models.unet", "build_unet", CAUSAL_3, 16, paper_dead_keys=r"^combiner\."),
+    "unet_downscaled": ModelSpec("models.unet", "build_unet_downscaled", CAUSAL_3, 16, paper_dead_keys=r"^combiner\."),
+    "unet_tiny_3d": ModelSpec("models.unet3d", "build_unet_tiny_3d", **_UNET_3D),
+    "unet_4hlayers_3d": ModelSpec("models.unet3d", "build_unet_tiny_3d", **_UNET_3D),  # the name denoise.py uses
+    "ae": ModelSpec("models.ae", "build_ae", CAUSAL_3, 64),  # AE_1024 pools 6 times
+    # baseline: UDVD blind-spot video denoiser over t-2..t+2, pools 3 times and pads other sizes itself
+    # (docs/paper_code_behaviour.md#baselines, docs/baselines.md)
+    "udvd": ModelSpec("models.udvd", "build_udvd", (-2, -1, 0, 1, 2), 8, native_size=True),
 }
 
-# Frame offsets each network reads, in channel order (docs/paper_code_behaviour.md#input-frames: causal [t, t-1, t-2]
-# for the 2-D models).
-_OFFSETS: dict[str, list[int]] = {
-    "unet": [0, -1, -2],
-    "unet_downscaled": [0, -1, -2],
-    "ae": [0, -1, -2],
-    "unet_tiny_3d": list(range(-15, 16)),  # the 31-frame window centred on t
-                                           # (docs/paper_code_behaviour.md#other-model-types and #windowed-datasets)
-    "unet_4hlayers_3d": list(range(-15, 16)),
-    "udvd": [-2, -1, 0, 1, 2],  # UDVD's 5-frame window centred on t (docs/paper_code_behaviour.md#baselines)
-}
+ConfigLike = Union[dict, ModelConfig]
 
 
-def as_config(config: "dict[str, Any] | ModelConfig") -> ModelConfig:
+def as_config(config: ConfigLike) -> ModelConfig:
     if isinstance(config, ModelConfig):
         return config
     if isinstance(config, dict):
@@ -94,48 +138,47 @@ def as_config(config: "dict[str, Any] | ModelConfig") -> ModelConfig:
     raise TypeError(f"expected a ModelConfig or a dict, got {type(config).__name__}")
 
 
-def _check_model_type(cfg: ModelConfig) -> None:
-    if cfg.model_type not in MODEL_REGISTRY:
-        raise UserError(f"unknown --model_type {cfg.model_type!r}; valid: {', '.join(sorted(MODEL_REGISTRY))}")
+def model_spec(config: "ConfigLike | str") -> ModelSpec:
+    """The registered spec of a config's `model_type` (or of a name); unknown -> one-line UserError."""
+    name = config if isinstance(config, str) else as_config(config).model_type
+    if name not in MODEL_REGISTRY:
+        raise UserError(f"unknown --model_type {name!r}; valid: {', '.join(sorted(MODEL_REGISTRY))}")
+    return MODEL_REGISTRY[name]
 
 
-def input_offsets(config: "dict[str, Any] | ModelConfig") -> list[int]:
+def input_offsets(config: ConfigLike) -> list[int]:
     """The frame offsets (relative to the output frame t) the network consumes, in channel order."""
     cfg = as_config(config)
-    _check_model_type(cfg)
-    if cfg.model_type == "cnn":
-        from models.cnn import check_cnn_config
-
-        check_cnn_config(cfg)
-        return [-i for i in range(cfg.num_prev_frames + 1)]  # [0, -1, -2] or [0, ..., -5]
-                                                             # (docs/paper_code_behaviour.md#architecture-flags)
-    if cfg.model_type not in _OFFSETS:
-        raise UserError(f"no frame offsets are declared for --model_type {cfg.model_type!r} (models/__init__.py _OFFSETS)")
-    return list(_OFFSETS[cfg.model_type])
+    return model_spec(cfg).input_offsets(cfg)
 
 
-def size_multiple(config: "dict[str, Any] | ModelConfig") -> int:
-    """H and W must be multiples of this (2**number of poolings); datasets/inference resize or pad to it."""
+def size_multiple(config: ConfigLike) -> int:
+    """H and W must be multiples of this for the config's network."""
     cfg = as_config(config)
-    _check_model_type(cfg)
-    if cfg.model_type == "cnn":
-        from models.cnn import cnn_size_multiple
-
-        return cnn_size_multiple(cfg)
-    return {"ae": 64}.get(cfg.model_type, 16)  # U-Nets pool 4 times; AE_1024 pools 6 times
-                                               # (docs/paper_code_behaviour.md#other-model-types)
+    return model_spec(cfg).multiple(cfg)
 
 
-def build_model(config: "dict[str, Any] | ModelConfig"):
-    """Build the network named by `config.model_type` (unknown name or invalid flags -> UserError)."""
+def check_size(config: ConfigLike, height: int, width: int, what: str = "input size", hint: str = "") -> None:
+    """The one size rule: H and W positive multiples of the network's `size_multiple` (one message everywhere)."""
     cfg = as_config(config)
-    _check_model_type(cfg)
-    mult = size_multiple(cfg)
-    for name in ("input_height", "input_width"):
-        value = getattr(cfg, name)
-        if value is not None and (int(value) <= 0 or int(value) % mult):
-            raise UserError(f"{name}={value} must be a positive multiple of {mult} for --model_type {cfg.model_type}")
-    return MODEL_REGISTRY[cfg.model_type](cfg)
+    mult = model_spec(cfg).multiple(cfg)
+    h, w = int(height), int(width)
+    if h <= 0 or w <= 0 or h % mult or w % mult:
+        raise UserError(f"{what} {h}x{w} (H×W) does not fit --model_type {cfg.model_type}: H and W must be "
+                        f"positive multiples of {mult}" + (f"; {hint}" if hint else ""))
 
 
-__all__ = ["ModelConfig", "MODEL_REGISTRY", "build_model", "input_offsets", "size_multiple", "as_config"]
+def build_model(config: ConfigLike):
+    """Build the network named by `config.model_type` (unknown name, invalid flags or training size -> UserError)."""
+    cfg = as_config(config)
+    spec = model_spec(cfg)
+    spec.input_offsets(cfg)  # validates the flags (the CNN) before anything is built
+    if cfg.input_height is not None or cfg.input_width is not None:
+        mult = spec.multiple(cfg)  # a missing side is not checked
+        check_size(cfg, mult if cfg.input_height is None else cfg.input_height,
+                   mult if cfg.input_width is None else cfg.input_width, "input_height×input_width")
+    return spec.build(cfg)
+
+
+__all__ = ["ModelConfig", "ModelSpec", "MODEL_REGISTRY", "build_model", "model_spec", "input_offsets",
+           "size_multiple", "check_size", "as_config"]

@@ -15,8 +15,6 @@ from models import ModelConfig
 
 
 class AE1024(nn.Module):
-    size_multiple = 64
-
     def __init__(self, in_channels: int = 3):
         super().__init__()
         self.n_frames = in_channels

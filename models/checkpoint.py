@@ -20,12 +20,9 @@ from torch import nn
 
 from common.atomic import atomic_path
 from common.cli import UserError, require_file
-from models import ModelConfig, build_model
+from models import ModelConfig, build_model, model_spec
 
 _FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
-# Registered-but-unused modules of the paper's inherited CNN classes (docs/paper_code_behaviour.md#readme-network and
-# #checkpoint-layout) and UNet.combiner (docs/paper_code_behaviour.md#other-model-types).
-_DEAD_PAPER_KEY = re.compile(r"^(encoder\.|future_decoder\.|combiner\.|combiner_\d+\.|feature_combiners\.0\.)")
 
 
 def read_checkpoint(path: str, map_location: Any = "cpu") -> dict:
@@ -64,12 +61,15 @@ def split_checkpoint(ckpt: dict, path: str) -> tuple[dict[str, torch.Tensor], di
 
 
 def _describe(cfg: ModelConfig) -> str:
-    if cfg.model_type != "cnn":
-        return cfg.model_type
-    flags = [f"--{k}" for k in ("fine_layers", "with_skip_connections", "with_residual_connections",
-                                "with_resnet_blocks") if getattr(cfg, k)]
-    return (f"cnn --resolution_target {cfg.resolution_target} --bottleneck_size {cfg.bottleneck_size} "
-            f"--num_prev_frames {cfg.num_prev_frames} {' '.join(flags)}").strip()
+    """The network as the flags that shape it (its spec's `flags`): booleans only when set."""
+    parts = [cfg.model_type]
+    for k in model_spec(cfg).flags:
+        value = getattr(cfg, k)
+        if not isinstance(value, bool):
+            parts.append(f"--{k} {value}")
+        elif value:
+            parts.append(f"--{k}")
+    return " ".join(parts)
 
 
 def _check_fit(state: dict[str, torch.Tensor], model: nn.Module, path: str, cfg: ModelConfig, hint: str) -> None:
@@ -127,7 +127,9 @@ def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = 
         cfg = ModelConfig.from_dict({**recorded, **overrides})
         model = build_model(cfg)
         ours = model.state_dict()
-        state = {k: v for k, v in state.items() if k in ours or not _DEAD_PAPER_KEY.match(k)}
+        # registered-but-unused modules of the paper's classes (docs/paper_code_behaviour.md#checkpoint-layout)
+        dead = re.compile(model_spec(cfg).paper_dead_keys or r"(?!)")
+        state = {k: v for k, v in state.items() if k in ours or not dead.match(k)}
         _check_fit(state, model, path, cfg, "pass the architecture flags the model was trained with")
     model.load_state_dict(state, strict=True)
     if isinstance(map_location, (str, torch.device)):

@@ -1,7 +1,8 @@
 """The LightningModule that trains a denoiser: it wires, it does not implement (docs/paper_code_behaviour.md#training).
 
-Network from `models.build_model`, target from `dataset.targets` (built in the step, on the device), loss from
-`models.losses`, augmentations from `dataset.augment`, optimizer and scheduler from a small table each.
+Network from `models.build_model`, its input from `models.network_input` (the recipe inference uses too), target
+from `dataset.targets` (built in the step, on the device), loss from `models.losses`, augmentations from
+`dataset.augment`, optimizer and scheduler from a small table each.
 `save_hyperparameters` stores `model_config` as a plain dict (training H×W included) plus every training flag, so
 a checkpoint describes itself and loads with `torch.load(..., weights_only=True)`.
 
@@ -21,8 +22,9 @@ from torch import Tensor
 
 from dataset.augment import Augmenter
 from dataset.targets import get_target, make_target
-from models import build_model, input_offsets
+from models import build_model, input_offsets, model_spec
 from models.losses import build_loss
+from models.network_input import network_input, target_like_input
 
 OPTIMIZERS = {
     "adamw": lambda params, lr: torch.optim.AdamW(params, lr=lr),  # torch defaults, as the paper (wd 0.01)
@@ -58,10 +60,11 @@ class DenoiserModule(pl.LightningModule):
         get_target(target)
         self.save_hyperparameters()
         self.model = build_model(model_config)
+        self.spec = model_spec(model_config)
         # NHWC activations and weights for 2-D networks: oneDNN's fast (AMX/AVX-512) convolutions work in that
         # layout, so NCHW pays a reorder around every convolution, forward and backward (~1.25x in fp32, ~1.2x in
         # bf16 on this project's CPU). The 3-D U-Net's 5-D weights have no such layout.
-        self.channels_last = all(p.dim() != 5 for p in self.model.parameters())
+        self.channels_last = not self.spec.is_3d
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.input_offsets = input_offsets(model_config)
@@ -72,22 +75,33 @@ class DenoiserModule(pl.LightningModule):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
-    def inputs_and_target(self, batch: dict) -> tuple[Tensor, Tensor, Optional[Tensor]]:
-        """Network input (channels in `input_offsets` order), target and object mask from a batch of windows."""
+    def frames_and_target(self, batch: dict) -> tuple[Tensor, Tensor, Optional[Tensor]]:
+        """The input frames (B×C×H×W, channels in `input_offsets` order), target and object mask of a batch."""
         window = batch["window"]
         frames = {o: window[:, k:k + 1] for k, o in enumerate(self.window_offsets)}
         x = torch.cat([frames[o] for o in self.input_offsets], dim=1)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
         target = make_target(self.hparams.target, frames, batch.get("background"), self.hparams.paper_targets)
         return x, target, batch.get("mask")
 
+    def _network_side(self, frames: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        """The network input and the target on its scale (models/network_input.py, the recipe inference uses)."""
+        x = network_input(frames, self.spec)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, target_like_input(target, frames, self.spec)
+
+    def inputs_and_target(self, batch: dict) -> tuple[Tensor, Tensor, Optional[Tensor]]:
+        """Network input, target (on the input's scale) and object mask from a batch of windows."""
+        frames, target, mask = self.frames_and_target(batch)
+        return (*self._network_side(frames, target), mask)
+
     def _loss(self, batch: dict, augment: bool) -> Tensor:
-        x, target, mask = self.inputs_and_target(batch)
-        if augment and self.augment.active:  # one parameter draw for inputs, target and mask
-                                             # (docs/paper_code_behaviour.md#augmentations)
-            parts = self.augment([x, target] + ([mask] if mask is not None else []))
-            x, target, mask = parts[0], parts[1], (parts[2] if mask is not None else None)
+        frames, target, mask = self.frames_and_target(batch)
+        if augment and self.augment.active:  # one parameter draw for frames, target and mask, before the
+                                             # per-window normalisation (docs/paper_code_behaviour.md#augmentations)
+            parts = self.augment([frames, target] + ([mask] if mask is not None else []))
+            frames, target, mask = parts[0], parts[1], (parts[2] if mask is not None else None)
+        x, target = self._network_side(frames, target)
         return self.loss_fn(self.model(x), target, mask)
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:

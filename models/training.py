@@ -28,12 +28,12 @@ RUN_FLAGS = ("resume", "overwrite", "accelerator", "devices", "num_nodes", "prec
 def model_config_for(args: argparse.Namespace, size: tuple[int, int]) -> dict:
     """The full ModelConfig (plain dict) for these flags, with the training H×W
     (docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution)."""
-    from models import ModelConfig
+    from models import ModelConfig, model_spec
 
     values = {k: getattr(args, k) for k in MODEL_FIELDS}
-    if args.model_type in ("unet_tiny_3d", "unet_4hlayers_3d"):
-        values["window_size"] = 31  # the paper forces 31 for the 3-D U-Net
-                                    # (docs/paper_code_behaviour.md#training-flags)
+    forced = model_spec(args.model_type).window_size  # 31 for the 3-D U-Net, as the paper
+    if forced:                                        # (docs/paper_code_behaviour.md#training-flags)
+        values["window_size"] = forced
     return ModelConfig(**values, input_height=size[0], input_width=size[1]).to_dict()
 
 
@@ -155,7 +155,7 @@ def train(args: argparse.Namespace, callbacks: tuple = ()) -> Optional[dict]:
     from common.cli import require_dir
     from dataset.layouts import get_layout, train_size
     from dataset.targets import get_target
-    from models import size_multiple
+    from models import check_size
     from models.losses import build_loss, needs_mask
 
     dataset, _ = get_layout(args.dataset)
@@ -168,11 +168,7 @@ def train(args: argparse.Namespace, callbacks: tuple = ()) -> Optional[dict]:
         require_dir(args.annotations_folder, "--annotations_folder")
     size = train_size(dataset, args.train_resolution or args.resolution_target)
     model_config = model_config_for(args, size)
-    mult = size_multiple(model_config)
-    if size[0] % mult or size[1] % mult:
-        raise UserError(f"training frames of {size[0]}x{size[1]} (H×W) do not fit --model_type {args.model_type} at "
-                        f"--resolution_target {args.resolution_target}: H and W must be multiples of {mult}; "
-                        f"choose --train_resolution accordingly")
+    check_size(model_config, *size, "training size", "choose --train_resolution (or --resolution_target) accordingly")
     os.makedirs(args.results_path, exist_ok=True)
     last = os.path.join(args.results_path, "last.ckpt")
     ckpt_path = _check_resume(args, last, model_config)

@@ -89,8 +89,6 @@ class MultiFrameUNet(nn.Module):
     """Input B×3×H×W (frames t, t-1, t-2), output B×1×H×W; H, W multiples of 16. `mid_div`=16 is unet_downscaled,
     whose DoubleConvs narrow their middle width 16-fold (the paper meant it to match the CNN's size)."""
 
-    size_multiple = 16
-
     def __init__(self, mid_div: int = 1, n_frames: int = 3, widths: tuple[int, ...] = (64, 128, 256, 512, 1024)):
         super().__init__()
         self.n_frames = n_frames

@@ -16,8 +16,6 @@ from models.unet import Down, DoubleConv, Up
 
 
 class UNetTiny3D(nn.Module):
-    size_multiple = 16
-
     def __init__(self, n_timesteps_in: int = 31, num_layers: int = 4, start_hidden_dim: int = 4):
         super().__init__()
         self.n_frames = n_timesteps_in

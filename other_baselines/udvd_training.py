@@ -33,8 +33,7 @@ from common.cli import fail
 from dataset.frames import cached_clip_array
 from dataset.layouts import get_layout, layout_clips
 from dataset.windows import window_indices
-from models import ModelConfig, build_model, input_offsets
-from models.udvd import DEPTH as UDVD_DEPTH
+from models import ModelConfig, build_model, check_size, input_offsets
 
 CENTRE_TARGET = "identity"  # UDVD's blind-spot loss compares with the noisy centre frame f_t (target names as in
                             # docs/paper_code_behaviour.md#target-formulas)
@@ -177,9 +176,7 @@ def train_udvd(data_path: str, checkpoint_dir: str, dataset: str = "CFC22", batc
     config = ModelConfig(model_type="udvd", window_size=5).to_dict()
     # UDVD is fully convolutional and trained on full-resolution patches: it has no training resize, so
     # input_height/input_width stay None (inference runs at each clip's own frame size).
-    mult = 2**UDVD_DEPTH
-    if image_size % mult:
-        fail(f"--image-size {image_size} must be a multiple of {mult} (UDVD pools 3 times)")
+    check_size(config, image_size, image_size, "--image-size")
     clips = prepare_patch_clips(dataset, data_path, cache_dir, image_size, stride, progress)
     data = PatchWindows(clips, input_offsets(config), image_size)
     pl.seed_everything(seed, workers=True, verbose=False)

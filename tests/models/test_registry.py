@@ -1,11 +1,12 @@
 """models/__init__.py: ModelConfig defaults, the registry, input offsets, size rules, and a torch-free import."""
+import importlib
 import subprocess
 import sys
 
 import pytest
 
 from common.cli import UserError
-from models import MODEL_REGISTRY, ModelConfig, build_model, input_offsets, size_multiple
+from models import MODEL_REGISTRY, ModelConfig, build_model, check_size, input_offsets, model_spec, size_multiple
 
 
 def test_config_defaults_are_the_paper_main_py_defaults():
@@ -58,9 +59,37 @@ def test_unknown_model_type_lists_the_valid_ones():
 
 
 def test_training_size_must_fit_the_depth():
-    with pytest.raises(UserError, match="input_width=100 must be a positive multiple of 64"):
+    with pytest.raises(UserError, match=r"input_height×input_width 1024x100 \(H×W\) does not fit --model_type cnn: "
+                                        r"H and W must be positive multiples of 64$"):
         build_model(ModelConfig(resolution_target=1024, bottleneck_size=512, with_skip_connections=True,
                                 input_height=1024, input_width=100))
+
+
+def test_one_size_rule_with_one_message():
+    check_size({"model_type": "unet"}, 32, 48)
+    for h, w in ((32, 40), (0, 16), (-16, 16)):
+        with pytest.raises(UserError, match=rf"--image-size {h}x{w} \(H×W\) does not fit --model_type unet: H and W "
+                                            r"must be positive multiples of 16; pick another"):
+            check_size({"model_type": "unet"}, h, w, "--image-size", "pick another")
+
+
+def test_udvd_multiple_is_its_pooling_depth():
+    from models.udvd import DEPTH
+
+    assert size_multiple({"model_type": "udvd"}) == 2**DEPTH
+    assert model_spec("udvd").native_size and not model_spec("cnn").native_size
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_REGISTRY))
+def test_every_spec_states_offsets_multiple_and_input_layout(name):
+    spec, cfg = model_spec(name), ModelConfig(model_type=name)
+    offsets = spec.input_offsets(cfg)
+    assert offsets and 0 in offsets and len(set(offsets)) == len(offsets)
+    mult = spec.multiple(cfg)
+    assert mult >= 1 and mult & (mult - 1) == 0  # a power of two: 2**poolings
+    if spec.is_3d:  # the 3-D U-Net's window is the 31 frames it reads, normalised per window
+        assert spec.window_size == len(offsets) == 31 and spec.minmax_window
+    assert callable(getattr(importlib.import_module(spec.module), spec.builder))  # one file, one builder
 
 
 def test_importing_models_does_not_import_torch():
