@@ -1,5 +1,6 @@
-"""inference/engine.py: clip discovery, sharding, output mapping, the windowed network path with encoder
-reuse, and whole-tree runs (names, sizes, resume, previews, errors) on synthetic and real clips."""
+"""inference/ (engine, denoiser, output) with dataset/clips.py: clip discovery, sharding, output mapping, the
+windowed network path with encoder reuse, and whole-tree runs (names, sizes, resume, previews, errors) on
+synthetic and real clips."""
 from __future__ import annotations
 
 import os
@@ -9,8 +10,11 @@ import pytest
 
 from common.cli import UserError
 from dataset.frames import list_frames, read_clip_array, read_frame
-from inference.engine import (ClipJob, Denoiser, InferenceOptions, RunSpec, denoise_tree, find_clips, map_output,
-                              network_size, parse_shard, select_shard, to_uint8)
+from common.imaging import to_uint8
+from dataset.clips import Clip, find_clips
+from inference.denoiser import Denoiser, network_size
+from inference.engine import InferenceOptions, RunSpec, denoise_tree, parse_shard, select_shard
+from inference.output import map_output
 from tests.inference.helpers import TINY_CNN, write_clip
 
 
@@ -59,7 +63,7 @@ def test_find_clips_errors(tmp_path, noisy_frames):
 
 
 def test_shards_partition_the_sorted_clips():
-    clips = [ClipJob(f"c{i}", f"/x/c{i}", ["f"]) for i in range(5)]
+    clips = [Clip(f"c{i}", f"/x/c{i}", ["f"]) for i in range(5)]
     assert parse_shard("2/3") == (2, 3)
     assert [c.name for c in select_shard(clips, (1, 3))] == ["c0", "c3"]
     assert [c.name for c in select_shard(clips, (2, 3))] == ["c1", "c4"]
@@ -281,7 +285,7 @@ def test_paper_checkpoint_needs_its_flags_and_gets_the_script_aspect(tmp_path):
     docs/paper_code_behaviour.md#defect-9-2-wrong-inference-resolution)."""
     import torch
 
-    from inference.engine import load_for_inference
+    from inference.denoiser import load_for_inference
     from models import build_model
     from models.checkpoint import save_paper_style_state_dict
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from inference.engine import Denoiser, network_size
+from inference.denoiser import Denoiser, network_size
 from models import build_model
 
 

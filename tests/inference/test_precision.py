@@ -56,7 +56,7 @@ def test_cpuinfo_flags_parse_the_first_flags_line(tmp_path):
 
 
 def test_engine_and_trainer_resolve_auto_through_the_one_check(monkeypatch):
-    from inference.engine import Denoiser
+    from inference.denoiser import Denoiser
     from models import ModelConfig, build_model
     from models.training import resolve_machine
     from tests.inference.helpers import TINY_CNN
@@ -89,7 +89,8 @@ def test_a_bf16_trained_checkpoint_denoises_in_fp32_within_a_grey_level_of_bf16(
     import torch
 
     from dataset.frames import read_frame
-    from inference.engine import load_for_inference, map_output
+    from inference.denoiser import load_for_inference
+    from inference.output import map_output
 
     state = torch.load(bf16_checkpoint, map_location="cpu", weights_only=True)["state_dict"]
     assert all(v.dtype == torch.float32 for v in state.values() if v.is_floating_point())  # master weights stay fp32

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import default_collate
 
 from dataset.windows import ClipData, WindowDataset
-from inference.engine import Denoiser
+from inference.denoiser import Denoiser
 from models import MODEL_REGISTRY, ModelConfig, model_spec
 from models.module import DenoiserModule, window_offsets
 from models.network_input import network_input, target_like_input, window_range
