@@ -249,6 +249,8 @@ def udvd_steps(args) -> None:
     for p in args.precision.split(","):
         p = resolve_precision(p.strip(), "cpu", fast="bf16-mixed", slow="32-true")
         plans[f"batched {p}"] = lambda p=p: lightning_rate(module(True), loader, p, args.steps, bs)
+        if p != "32-true":
+            plans[f"loop {p}"] = lambda p=p: lightning_rate(module(False), loader, p, args.steps, bs)
     rates = interleaved(plans, args.repeats)
     base = rates["loop 32-true"]
     for k, v in rates.items():
