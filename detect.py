@@ -24,7 +24,7 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from downstream.yolo import add_detect_flags
+    from downstream.yolo.flags import add_detect_flags
 
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_detect_flags(p)
@@ -33,8 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from downstream.mot import read_mot
-    from downstream.yolo import detect_domain, detect_settings
+    from common.mot import read_mot
+    from downstream.yolo.flags import detect_settings
+    from downstream.yolo.predict import detect_domain
 
     outputs = detect_domain(args.input_dir, args.output_dir, args.dataset, detect_settings(args),
                             progress=not args.quiet)

@@ -25,7 +25,7 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from downstream.yolo import add_detect_flags
+    from downstream.yolo.flags import add_detect_flags
 
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_detect_flags(p, for_eval=True)
@@ -47,9 +47,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     from common.cli import fail, require_dir
+    from common.mot import preds_path
+    from dataset.annotations import annotated_clip_names
     from dataset.frames import list_frames
     from downstream import detection_metrics as dm
-    from downstream.yolo import annotated_clip_names, detect_domain, detect_settings, preds_path
+    from downstream.yolo.flags import detect_settings
+    from downstream.yolo.predict import detect_domain
 
     require_dir(os.path.join(args.gt_dir, args.dataset), f"ground truth of domain {args.dataset!r}")
     clips = annotated_clip_names(args.gt_dir, args.dataset)

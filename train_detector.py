@@ -57,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from downstream.yolo import train_detector
+    from downstream.yolo.train import train_detector
 
     amp = {"auto": None, "on": True, "off": False}[args.amp]
     best = train_detector(args.data, args.epochs, args.batch_size, args.weights, args.img_size, args.project,

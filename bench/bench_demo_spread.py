@@ -103,7 +103,7 @@ def aggregate(metrics_by_seed: dict[int, dict]) -> dict:
 
 def format_spread(summary: dict, preset: str) -> str:
     """Markdown: one table per row (metric, mean, std, min–max, per-run values) and the paired differences."""
-    from downstream.report import COLUMNS
+    from downstream.report_table import COLUMNS
 
     def fmt(key: str, v: float | None, signed: bool = False) -> str:
         if v is None:

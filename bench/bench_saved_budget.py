@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     val_frames = os.path.join(data, "frames", "raw", a.val_domain)
     if not os.path.isdir(val_frames) or not os.path.isdir(os.path.join(data, "clean")):
         fail(f"{data} needs frames/raw/{a.val_domain} and clean/ (a synthetic CFC22 root)")
-    from downstream.report import image_quality
+    from downstream.report_quality import image_quality
 
     ckpt = os.path.join(a.out, "checkpoints")
     rows = []

@@ -204,7 +204,7 @@ def discover(data_dir: str) -> tuple[str, list[SourceClip]]:
 # -------------------------------------------------------------------------------------------- validation
 def check_ground_truth(clip: SourceClip) -> np.ndarray:
     """The clip's MOT rows; empty file, frames past the clip or boxes outside the frame → one-line error."""
-    from downstream.mot import read_mot
+    from common.mot import read_mot
 
     if os.path.isdir(clip.gt):
         fail(f"ground truth is a folder, not a file: {clip.gt}")
@@ -289,7 +289,7 @@ def working_names(roles: dict[str, list[SourceClip]], split: bool) -> dict[str, 
 def crossing_domains(tree: dict[str, list[tuple[str, SourceClip]]], gt_rows: dict[str, np.ndarray],
                      eval_domains: list[str]) -> dict[str, int]:
     """Ground-truth left/right crossings (CFC counting rule) per evaluation domain."""
-    from downstream.counting import count_crossings
+    from common.crossings import count_crossings
 
     totals = {}
     for d in eval_domains:
@@ -356,7 +356,7 @@ def _metadata(data_dir: str, layout: str, clip: SourceClip) -> dict:
     path = os.path.join(data_dir, "annotations", f"{clip.domain}.json")
     if layout != "cfc22" or not os.path.isfile(path):
         return {}
-    from downstream.tracking.layout import load_metadata
+    from dataset.annotations import load_metadata
 
     return load_metadata(path).get(clip.name, {})
 

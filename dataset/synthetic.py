@@ -20,6 +20,7 @@ import numpy as np
 
 from common.atomic import write_json
 from common.cli import fail
+from common.quality import psnr
 from dataset.sonar_model import SonarParams
 from dataset.sonar_model import render_clip as render_sonar_clip
 
@@ -57,11 +58,6 @@ def render_clip(seed: tuple, frames: int, h: int, w: int, noise: float, n_fish: 
     """Render one clip: (noisy uint8 T×H×W, clean uint8 T×H×W, MOT rows N×10 with 1-based frames/pixels)."""
     rng = np.random.default_rng(list(seed))
     return render_sonar_clip(rng, frames, h, w, noise, n_fish, params or SonarParams(), _domain_style(domain))
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
 
 
 def _clip_paths(root: str, layout: str, domain: str, ci: int) -> tuple[str, str, callable]:
@@ -136,8 +132,8 @@ def generate(out: str, layout: str = "cfc22", seed: int = 0, domains: tuple[str,
     os.makedirs(out, exist_ok=True)
     from tqdm import tqdm
 
-    from downstream.counting import count_crossings
-    from downstream.mot import write_mot
+    from common.crossings import count_crossings
+    from common.mot import write_mot
 
     jobs = [(di, d, ci) for di, d in enumerate(domains) for ci in range(n_clips[d])]
     summary = {"layout": layout, "seed": seed, "domains": {}, "noise": noise, "height": height, "width": width,
@@ -200,7 +196,7 @@ def write_preview(root: str, path: str, domain: str | None = None, scale: int = 
     import cv2
 
     from dataset.frames import read_frame, write_frame
-    from downstream.mot import by_frame, read_mot
+    from common.mot import by_frame, read_mot
 
     domain = domain or sorted(os.listdir(os.path.join(root, "frames", "raw")))[0]
     clip = sorted(os.listdir(os.path.join(root, "frames", "raw", domain)))[0]

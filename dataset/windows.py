@@ -249,7 +249,7 @@ class DenoiseDataModule(_datamodule_base()):
 
     def _load_boxes(self) -> None:
         from dataset.layouts import annotation_file
-        from downstream.mot import by_frame, read_mot
+        from common.mot import by_frame, read_mot
 
         for clip in self.clips:
             rows = read_mot(annotation_file(self.annotations_folder, clip.name))

@@ -150,9 +150,8 @@ def quality_stats(per_clip: dict[str, list], clips: list[str]) -> np.ndarray | N
 
 def detection_stats(annotated: list, results: str, domain: str) -> DetStats:
     """Match tables of every annotated clip's preds.txt (the frames eval_detector_tm.py scores)."""
+    from common.mot import preds_path, read_mot
     from downstream.detection_metrics import clip_frame_dets, coco_thresholds, match_table
-    from downstream.mot import read_mot
-    from downstream.yolo import preds_path
 
     iou_thrs, rec_thrs, max_dets = coco_thresholds()
     tables = [match_table(clip_frame_dets(c, read_mot(preds_path(results, domain, c.name)))[0], iou_thrs, max_dets)
@@ -201,8 +200,8 @@ def collect_stats(run_dir: str, rows: list, test_domain: str) -> tuple[list[str]
     A component is gathered only for the metrics the row has (so a partial run bootstraps what it reports);
     one that cannot be read is left out with a problem line naming the row and the reason.
     """
-    from downstream.report import kind_key
-    from downstream.yolo import annotated_clip_names, load_domain
+    from dataset.annotations import annotated_clip_names, load_domain
+    from downstream.report_table import kind_key
 
     data = os.path.join(run_dir, "data")
     gt_dir, frames_dir = os.path.join(data, "annotations_mot"), os.path.join(data, "frames", "raw")
@@ -253,14 +252,14 @@ def bootstrap_rows(run_dir: str, rows: list, test_domain: str, resamples: int = 
 
 # ------------------------------------------------------------------------------------------------- output
 def _signed(metric: str, value: float) -> str:
-    from downstream.report import COLUMNS
+    from downstream.report_table import COLUMNS
 
     return COLUMNS[metric][2].replace("{:", "{:+").format(value)
 
 
 def format_paired(paired: dict[str, dict], reference: str = "SAVeD", intervals: bool = True) -> str:
     """Markdown table of reference − row per metric: `+0.024 [-0.010, +0.061]`, `*` when significant."""
-    from downstream.report import COLUMNS
+    from downstream.report_table import COLUMNS
 
     cols = [m for m in METRICS if any(m in p for p in paired.values())]
     head = f"| {reference} − row | " + " | ".join(
@@ -283,7 +282,7 @@ def format_paired(paired: dict[str, dict], reference: str = "SAVeD", intervals: 
 
 def verdicts(paired: dict[str, dict], reference: str = "SAVeD") -> list[str]:
     """One sentence per row: where the reference is significantly better or worse (nMAE: lower is better)."""
-    from downstream.report import COLUMNS
+    from downstream.report_table import COLUMNS
 
     out = []
     for kind, per in paired.items():

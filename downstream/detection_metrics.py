@@ -20,6 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.atomic import atomic_path, write_json, write_text
+from common.boxes import box_iou, mot_to_xyxy
+from common.imaging import write_gif
+from common.mot import by_frame, preds_path, read_mot
+from dataset.annotations import AnnotatedClip, load_domain, warn_box_fixes
 
 IOU_MATCH = 0.5
 
@@ -38,26 +42,13 @@ class FrameDets:
 
 
 # ------------------------------------------------------------------------------------------------ pure maths
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of N×4 and M×4 corner boxes → N×M."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ix * iy
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
 def match_frame(frame: FrameDets, iou_thr: float = IOU_MATCH) -> np.ndarray:
     """True-positive flag per prediction (in the input order): greedy by decreasing score, each prediction takes the
     unmatched GT box of highest IoU ≥ `iou_thr` (the COCO matching rule)."""
     tp = np.zeros(len(frame.pred), dtype=bool)
     if not len(frame.pred) or not len(frame.gt):
         return tp
-    ious = iou_matrix(frame.pred, frame.gt)
+    ious = box_iou(frame.pred, frame.gt)
     free = np.ones(len(frame.gt), dtype=bool)
     for p in np.argsort(-np.asarray(frame.scores), kind="stable"):
         cand = np.where(free, ious[p], -1.0)
@@ -203,12 +194,9 @@ def detection_summary(frames: list[FrameDets], paper_compat: bool = False) -> di
 
 
 # ---------------------------------------------------------------------------------------- files → frames
-def clip_frame_dets(clip, pred_rows: np.ndarray) -> tuple[list[FrameDets], int]:
-    """FrameDets for every frame image of an AnnotatedClip (downstream.yolo) given its preds.txt rows;
-    also returns the number of prediction rows naming frames that have no image (ignored)."""
-    from downstream.mot import by_frame
-    from downstream.yolo import mot_to_xyxy
-
+def clip_frame_dets(clip: AnnotatedClip, pred_rows: np.ndarray) -> tuple[list[FrameDets], int]:
+    """FrameDets for every frame image of an annotated clip given its preds.txt rows; also returns the number of
+    prediction rows naming frames that have no image (ignored)."""
     preds = by_frame(pred_rows)
     orphans = sum(len(r) for fr, r in preds.items() if fr - 1 not in clip.frames)
     frames = []
@@ -244,9 +232,6 @@ def evaluate_domain(gt_dir: str, input_dir: str, output_dir: str, dataset: str, 
     image in `input_dir/<dataset>/<clip>`; writes metrics_det.csv (per clip + ALL) and metrics_det.json beside
     the predictions. Returns {"all": summary, "clips": {clip: summary}, "frames": {clip: [FrameDets]}}.
     """
-    from downstream.mot import read_mot
-    from downstream.yolo import load_domain, preds_path, warn_box_fixes
-
     clips = load_domain(gt_dir, input_dir, dataset)
     warn_box_fixes(clips)
     per_clip, frames_by_clip, orphans = {}, {}, 0
@@ -323,12 +308,7 @@ def write_clip_visuals(frame_paths: list[str], frames: list[FrameDets], out_stem
             writer.release()
         written.append(out_stem + ".mp4")
     if gif and drawn:
-        from PIL import Image
-
-        pil = [Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) for img in drawn]
-        with atomic_path(out_stem + ".gif") as tmp:
-            pil[0].save(tmp, save_all=True, append_images=pil[1:], duration=int(1000 / fps), loop=0)
-        written.append(out_stem + ".gif")
+        written.append(write_gif(out_stem + ".gif", drawn, fps))
     return written
 
 

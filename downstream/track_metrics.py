@@ -15,17 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from downstream.tracking.sort import box_iou
+from common.boxes import box_iou, mot_to_xyxy
 
 IOU_THRESHOLD = 0.5
 CLIP_FIELDS = ("HOTA", "DetA", "AssA", "HOTA_alpha005", "MOTA", "MOTP", "IDF1", "IDP", "IDR",
                "TP", "FP", "FN", "IDSW", "gt_dets", "tracker_dets", "gt_ids", "tracker_ids")
-
-
-def xywh_to_xyxy(rows: np.ndarray) -> np.ndarray:
-    """MOT rows → [x1, y1, x2, y2] boxes."""
-    rows = np.asarray(rows, dtype=np.float64).reshape(-1, 10)
-    return np.column_stack([rows[:, 2], rows[:, 3], rows[:, 2] + rows[:, 4], rows[:, 3] + rows[:, 5]])
 
 
 def _dense_ids(ids: np.ndarray) -> tuple[np.ndarray, int]:
@@ -41,7 +35,7 @@ def sequence_data(gt: np.ndarray, tracks: np.ndarray, num_frames: int) -> dict:
     num_frames = int(max([num_frames, *gt[:, 0], *tracks[:, 0]])) if len(gt) + len(tracks) else int(num_frames)
     gt_ids, n_gt = _dense_ids(gt[:, 1])
     tr_ids, n_tr = _dense_ids(tracks[:, 1])
-    gt_boxes, tr_boxes = xywh_to_xyxy(gt), xywh_to_xyxy(tracks)
+    gt_boxes, tr_boxes = mot_to_xyxy(gt), mot_to_xyxy(tracks)
     data = {"num_timesteps": num_frames, "num_gt_ids": n_gt, "num_tracker_ids": n_tr,
             "num_gt_dets": len(gt), "num_tracker_dets": len(tracks),
             "gt_ids": [], "tracker_ids": [], "similarity_scores": []}

@@ -117,7 +117,7 @@ def _loggers(args: argparse.Namespace) -> list:
 
 def plot_loss_curve(results_path: str, out_path: str) -> bool:
     """Write the per-epoch train/val loss PNG from every CSV log version (a resumed run adds a version)."""
-    from downstream.report import plot_loss, read_loss_curve
+    from common.plots import plot_loss, read_loss_curve
 
     merged: dict[str, dict[int, float]] = {}
     for path in sorted(glob.glob(os.path.join(results_path, "logs", "version_*", "metrics.csv")),

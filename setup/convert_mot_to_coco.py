@@ -20,7 +20,7 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from downstream.yolo import add_conversion_flags
+    from downstream.yolo.flags import add_conversion_flags
 
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_conversion_flags(p)
@@ -30,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from downstream.yolo import convert_mot_to_coco
+    from downstream.yolo.convert import convert_mot_to_coco
 
     summary = convert_mot_to_coco(args.mot_dir, args.frames_dir, args.output_dir, args.train_domains,
                                   args.val_domains, args.test_domains, args.overwrite)

@@ -24,7 +24,7 @@ from common.cli import ArgumentParser, fail, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from downstream.yolo import add_conversion_flags
+    from downstream.yolo.flags import add_conversion_flags
 
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_conversion_flags(p)
@@ -40,7 +40,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from downstream.yolo import convert_mot_to_yolo
+    from downstream.yolo.convert import convert_mot_to_yolo
 
     if not 0.0 <= args.empty_frame_fraction <= 1.0:
         fail(f"--empty-frame-fraction must be between 0 and 1, got {args.empty_frame_fraction}")

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from downstream.report import COLUMNS, Row, validate
+from downstream.report_table import COLUMNS, Row, validate
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -16,7 +16,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from downstream.report import Row, validate
+from downstream.report_table import Row, validate
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = dict(clips_per_domain=1, frames=30, height=128, width=64, fish_per_clip=2, seed=0)  # demo.sh --quick sizes
@@ -101,8 +101,8 @@ def without_crossings(rows: np.ndarray, width: int) -> np.ndarray:
 def as_custom_no_clean_no_crossings(gen: str, root: str) -> str:
     """Custom layout: <domain>/<clip>/frame<i>.jpg with gt.txt inside the clip folder; no clean frames; no track
     crosses the frame's middle."""
-    from downstream.counting import count_crossings
-    from downstream.mot import read_mot, write_mot
+    from common.crossings import count_crossings
+    from common.mot import read_mot, write_mot
 
     for d in CFC:
         for clip in os.listdir(os.path.join(gen, "frames/raw", d)):

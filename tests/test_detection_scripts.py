@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from downstream.mot import by_frame, read_mot
+from common.mot import by_frame, read_mot
 
 SCRIPTS = ("setup/convert_mot_to_yolo.py", "setup/convert_mot_to_coco.py", "train_detector.py", "detect.py",
            "eval_detector_tm.py")

@@ -14,7 +14,7 @@ DOMAIN = "kenai-val"
 
 def gt_as_detections(root: str, results: str, domain: str = DOMAIN) -> list[str]:
     """Copy every GT track file as preds.txt with confidence 0.9 (a perfect detector)."""
-    from downstream.mot import read_mot, write_mot
+    from common.mot import read_mot, write_mot
 
     clips = sorted(os.listdir(os.path.join(root, "annotations_mot", domain)))
     for clip in clips:

@@ -51,7 +51,7 @@ def make_tracker(name: str, cfg: TrackerConfig):
 
 def nms(xyxy_conf: np.ndarray, iou_thresh: float) -> np.ndarray:
     """Greedy class-agnostic NMS: indices of kept boxes, highest confidence first."""
-    from downstream.tracking.sort import box_iou
+    from common.boxes import box_iou
 
     order = np.argsort(-xyxy_conf[:, 4], kind="stable")
     keep: list[int] = []

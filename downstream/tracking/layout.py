@@ -1,4 +1,4 @@
-"""Where the tracking and counting stage finds its inputs (architecture.md contracts).
+"""Where the tracking and counting stage finds its inputs (the file contracts of docs/tracking.md).
 
 - detections/tracks: `<results>/<domain>/<clip>/{preds,tracks}.txt`
 - frames (frame count, image width): `<frames_dir>/<domain>/<clip>/<i>.(jpg|png)`, `i` 0-based → MOT frame i+1
@@ -11,10 +11,10 @@ metadata and ground truth are looked up in that folder and its ancestors (`find_
 """
 from __future__ import annotations
 
-import json
 import os
 
 from common.cli import fail
+from dataset.annotations import load_metadata
 from dataset.frames import frame_index, list_frames, read_frame
 
 UPWARD_LEVELS = 3  # frames_dir itself, its parent, grandparent and great-grandparent
@@ -47,27 +47,6 @@ def find_upward(start: str, relative: str, levels: int = UPWARD_LEVELS) -> str |
             break
         here = parent
     return None
-
-
-def read_json(path: str, what: str):
-    """Load a JSON file; unreadable or invalid → a UserError naming the file (and line)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except OSError as exc:
-        fail(f"cannot read {what} {path}: {exc.strerror}")
-    except json.JSONDecodeError as exc:
-        fail(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})")
-
-
-def load_metadata(path: str) -> dict[str, dict]:
-    """Read an `annotations/<domain>.json` file into {clip_name: entry}."""
-    entries = read_json(path, "metadata")
-    if isinstance(entries, dict):  # tolerate {clip: entry}
-        entries = [{"clip_name": k, **v} for k, v in entries.items()]
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and "clip_name" in e for e in entries):
-        fail(f"{path}: expected a list of objects with a 'clip_name' key")
-    return {str(e["clip_name"]): e for e in entries}
 
 
 def resolve_metadata(metadata: str | None, frames_dir: str, domain: str) -> tuple[dict[str, dict], str | None]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from downstream.detection_metrics import iou_matrix as box_iou  # the one IoU (pure numpy; re-exported here)
+from common.boxes import box_iou
 
 STEP_COLUMNS = ("track_id", "x1", "y1", "x2", "y2", "score", "det_index", "confirmed")
 

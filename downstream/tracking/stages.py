@@ -1,7 +1,7 @@
 """The four README stages over one domain: track, evaluate tracks, count, evaluate counts
 (docs/paper_code_behaviour.md#downstream).
 
-Each reads and writes the plain files of architecture.md, so the scripts `track.py`, `track_eval.py`,
+Each reads and writes the plain files of docs/tracking.md, so the scripts `track.py`, `track_eval.py`,
 `count.py` and `eval_count.py` only parse flags, call one function here and print its result.
 """
 from __future__ import annotations
@@ -15,11 +15,12 @@ import numpy as np
 
 from common.atomic import write_json, write_text
 from common.cli import fail
-from downstream.counting import MIN_TRAVEL, count_crossings, nmae, with_stream_direction
-from downstream.mot import read_mot, write_mot
+from common.crossings import MIN_TRAVEL, count_crossings
+from common.mot import read_mot, write_mot
+from dataset.annotations import read_json
+from downstream.counting import nmae, with_stream_direction
 from downstream.tracking import TrackerConfig, track_clip
-from downstream.tracking.layout import (clips_with_file, find_upward, frame_width, num_frames, read_json,
-                                        resolve_metadata)
+from downstream.tracking.layout import clips_with_file, find_upward, frame_width, num_frames, resolve_metadata
 
 PREDS, TRACKS, COUNTS = "preds.txt", "tracks.txt", "counts.json"
 TRACK_CSV, TRACK_JSON, COUNT_JSON = "metrics_track.csv", "metrics_track.json", "metrics_count.json"

@@ -9,10 +9,11 @@ import os
 import numpy as np
 import pytest
 
+from common.crossings import count_crossings
+from common.mot import read_mot
+from common.quality import psnr
 from dataset.frames import frame_index, list_frames, read_frame
-from dataset.synthetic import generate, psnr
-from downstream.counting import count_crossings
-from downstream.mot import read_mot
+from dataset.synthetic import generate
 
 SMALL = dict(clips_per_domain=1, frames=12, height=96, width=48, fish_per_clip=2, progress=False)
 

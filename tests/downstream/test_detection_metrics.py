@@ -21,11 +21,6 @@ def _frame(gt, pred=(), scores=()) -> dm.FrameDets:
                         np.asarray(scores, float))
 
 
-def test_iou_matrix_hand_computed():
-    iou = dm.iou_matrix(BOX, [[5, 0, 15, 10], [2, 0, 12, 10], [20, 20, 30, 30]])
-    np.testing.assert_allclose(iou, [[50 / 150, 80 / 120, 0.0]])
-
-
 def test_match_frame_is_greedy_by_score_and_one_to_one():
     f = _frame([[0, 0, 10, 10]], [[0, 0, 10, 10], [1, 0, 11, 10]], [0.2, 0.9])
     assert dm.match_frame(f).tolist() == [False, True]  # the higher score takes the only GT box

@@ -2,24 +2,13 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 
-from downstream.report import (Row, format_table, image_quality, plot_bars, plot_loss, psnr, read_loss_curve, ssim,
-                               validate, write_report)
-
-
-def test_psnr_and_ssim_hand_cases():
-    a = np.zeros((8, 8), np.uint8)
-    b = a.copy()
-    b[0, 0] = 16  # mse = 256/64 = 4
-    assert psnr(a, b) == pytest.approx(10 * math.log10(255 ** 2 / 4))
-    assert psnr(a, a) == math.inf
-    img = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
-    assert ssim(img, img) == pytest.approx(1.0)
-    assert ssim(img, 255 - img) < 0
+from downstream.report_figures import plot_bars
+from downstream.report_quality import fit_to, image_quality
+from downstream.report_table import Row, format_table, validate, write_report
 
 
 def test_image_quality_reads_trees(tmp_path):
@@ -40,8 +29,6 @@ def test_image_quality_reads_trees(tmp_path):
 
 
 def test_fit_to_is_least_squares():
-    from downstream.report import fit_to
-
     ref = np.array([[0, 50], [100, 150]], np.uint8)
     assert np.allclose(fit_to(ref // 2, ref), ref, atol=1)
     assert np.allclose(fit_to(np.full((2, 2), 9, np.uint8), ref), ref.mean())
@@ -62,10 +49,3 @@ def test_table_validation_and_files(tmp_path):
     assert data["rows"]["SAVeD"]["map50"] == 0.7 and data["run"] == "t"
     assert "![bars](bars.png)" in open(tmp_path / "report.md").read()
 
-
-def test_loss_curve_from_lightning_csv(tmp_path):
-    p = tmp_path / "metrics.csv"
-    p.write_text("epoch,step,train_loss_epoch,train_loss_step,val_loss\n0,9,0.5,,\n0,9,,,0.6\n1,19,0.3,,\n1,19,,,0.4\n")
-    s = read_loss_curve(str(p))
-    assert s == {"train_loss": [(0, 0.5), (1, 0.3)], "val_loss": [(0, 0.6), (1, 0.4)]}
-    assert plot_loss(s, str(tmp_path / "loss.png")) and (tmp_path / "loss.png").stat().st_size > 0

@@ -194,7 +194,7 @@ def make_run(run: str) -> str:
     tracking and counting evaluators over hand-made detections (SAVeD's close to the truth, raw's poor)."""
     from common.atomic import write_json
     from dataset.synthetic import generate
-    from downstream.mot import read_mot, write_mot
+    from common.mot import read_mot, write_mot
     from downstream.tracking import stages
 
     data = os.path.join(run, "data")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from downstream.track_metrics import evaluate, sequence_data, xywh_to_xyxy
+from common.boxes import box_iou, mot_to_xyxy
+from downstream.track_metrics import evaluate, sequence_data
 from downstream.tracking import TrackerConfig, track_clip
-from downstream.tracking.sort import box_iou
 
 
 def rows(items) -> np.ndarray:
@@ -69,7 +69,7 @@ def _motmetrics_mota(gt: np.ndarray, tr: np.ndarray, n: int) -> float:
     acc = mm.MOTAccumulator(auto_id=True)
     for f in range(1, n + 1):
         g, t = gt[gt[:, 0] == f], tr[tr[:, 0] == f]
-        dist = 1.0 - box_iou(xywh_to_xyxy(g), xywh_to_xyxy(t))
+        dist = 1.0 - box_iou(mot_to_xyxy(g), mot_to_xyxy(t))
         dist[dist > 0.5] = np.nan
         acc.update(g[:, 1].astype(int).tolist(), t[:, 1].astype(int).tolist(), dist)
     return float(mm.metrics.create().compute(acc, metrics=["mota"], name="x")["mota"].iloc[0])

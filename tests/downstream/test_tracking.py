@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.boxes import box_iou
 from common.cli import UserError
-from downstream.mot import write_mot
+from common.mot import write_mot
 from downstream.tracking import TrackerConfig, keep_long_tracks, nms, renumber_tracks, track_clip
-from downstream.tracking.sort import associate, box_iou
+from downstream.tracking.sort import associate
 
 TRACKERS = ("bytetrack", "sort", "paper_bytetrack")
 
@@ -29,13 +30,6 @@ def ids_per_object(out: np.ndarray, dets: np.ndarray) -> dict[int, set[int]]:
         same = out[(out[:, 0] == d[0]) & np.all(np.isclose(out[:, 2:6], d[2:6]), axis=1)]
         found.setdefault(int(d[1]), set()).update(int(t) for t in same[:, 1])
     return found
-
-
-def test_box_iou_hand_computed():
-    a = np.array([[0, 0, 10, 10]])
-    b = np.array([[5, 0, 15, 10], [20, 20, 30, 30], [0, 0, 10, 10]])
-    np.testing.assert_allclose(box_iou(a, b), [[50 / 150, 0.0, 1.0]])
-    assert box_iou(np.zeros((0, 4)), b).shape == (0, 3)
 
 
 def test_associate_rejects_pairs_below_threshold():

@@ -1,4 +1,4 @@
-"""downstream/yolo.py: MOT → YOLO/COCO conversion (exact on hand-made clips), weights resolution, resume state."""
+"""downstream/yolo/: MOT → YOLO/COCO conversion (exact on hand-made clips), weights resolution, resume state."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,9 @@ import os
 import numpy as np
 import pytest
 
+from common.boxes import mot_to_xyxy, xyxy_to_mot, xyxy_to_yolo, yolo_to_xyxy
 from common.cli import UserError
-from downstream import yolo
+from downstream.yolo import convert, predict, train
 
 
 def _write_clip(root: str, domain: str, clip: str, gt_lines: list[str], n_frames: int = 3, w: int = 100, h: int = 50,
@@ -36,7 +37,7 @@ def hand_made(tmp_path) -> str:
 
 
 def _convert(root: str, **kw) -> dict:
-    return yolo.convert_mot_to_yolo(os.path.join(root, "mot"), os.path.join(root, "frames"),
+    return convert.convert_mot_to_yolo(os.path.join(root, "mot"), os.path.join(root, "frames"),
                                     os.path.join(root, "out"), progress=False, **kw)
 
 
@@ -66,8 +67,8 @@ def test_conversion_is_exact_on_a_hand_made_clip(hand_made, capsys):
 def test_yolo_labels_read_back_to_the_mot_boxes(hand_made):
     _convert(hand_made)
 
-    norm = yolo.read_yolo_labels(os.path.join(hand_made, "out", "labels", "train", "kenai-train-c1-0.txt"))
-    back = yolo.xyxy_to_mot(1, yolo.yolo_to_xyxy(norm, 100, 50))
+    norm = convert.read_yolo_labels(os.path.join(hand_made, "out", "labels", "train", "kenai-train-c1-0.txt"))
+    back = xyxy_to_mot(1, yolo_to_xyxy(norm, 100, 50))
 
     np.testing.assert_allclose(back[0, 2:6], [11, 6, 20, 10], atol=1e-4)
 
@@ -80,21 +81,12 @@ def test_round_trip_mot_yolo_mot_on_random_boxes():
     rows[:, 0], rows[:, 1] = 7, np.arange(1, 51)
     rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5] = left, top, rng.integers(1, 300, 50), rng.integers(1, 200, 50)
 
-    text = yolo.format_yolo_labels(yolo.xyxy_to_yolo(yolo.mot_to_xyxy(rows), w, h))
+    text = convert.format_yolo_labels(xyxy_to_yolo(mot_to_xyxy(rows), w, h))
     norm = np.array([[float(v) for v in line.split()[1:]] for line in text.splitlines()])
-    back = yolo.xyxy_to_mot(7, yolo.yolo_to_xyxy(norm, w, h))
+    back = xyxy_to_mot(7, yolo_to_xyxy(norm, w, h))
 
     np.testing.assert_allclose(back[:, 2:6], rows[:, 2:6], atol=1e-3)  # 6 decimals of 1000 px
     assert back[:, 0].tolist() == [7] * 50 and back[:, 1].tolist() == list(range(1, 51))
-
-
-def test_clip_boxes_counts_clipped_and_dropped():
-    boxes = np.array([[-5, 0, 10, 10], [0, 0, 5, 5], [120, 0, 130, 10]], float)
-
-    kept, n_clipped, n_dropped = yolo.clip_boxes(boxes, 100, 50)
-
-    assert kept.tolist() == [[0, 0, 10, 10], [0, 0, 5, 5]]
-    assert (n_clipped, n_dropped) == (1, 1)
 
 
 def test_empty_frame_fraction_subsamples_train_only_and_deterministically(tmp_path):
@@ -109,7 +101,8 @@ def test_empty_frame_fraction_subsamples_train_only_and_deterministically(tmp_pa
     _convert(root, empty_fraction=0.5, overwrite=True)
     assert s_half["splits"]["train"]["empty_images"] == 5
     assert sorted(os.listdir(os.path.join(root, "out", "labels", "train"))) == first
-    assert yolo.subsample_empty(list(range(10)), 0.3, seed=1) == yolo.subsample_empty(list(range(10)), 0.3, seed=1)
+    assert convert.subsample_empty(list(range(10)), 0.3, seed=1) == convert.subsample_empty(list(range(10)), 0.3,
+                                                                                            seed=1)
 
 
 def test_rerun_is_a_noop_and_changed_settings_need_overwrite(hand_made):
@@ -141,7 +134,7 @@ def test_missing_split_domain_is_an_error(hand_made):
 
 
 def test_coco_conversion_keeps_every_frame_with_zero_based_boxes(hand_made):
-    summary = yolo.convert_mot_to_coco(os.path.join(hand_made, "mot"), os.path.join(hand_made, "frames"),
+    summary = convert.convert_mot_to_coco(os.path.join(hand_made, "mot"), os.path.join(hand_made, "frames"),
                                        os.path.join(hand_made, "coco"))
 
     coco = json.load(open(os.path.join(hand_made, "coco", "kenai-train.json")))
@@ -154,14 +147,14 @@ def test_coco_conversion_keeps_every_frame_with_zero_based_boxes(hand_made):
 
 
 def test_resolve_weights_never_downloads(tmp_path):
-    assert yolo.resolve_weights("yolov5s.pt")[:2] == ("yolov5s.yaml", None)
-    assert yolo.resolve_weights("yolo11n.pt")[:2] == ("yolo11n.yaml", None)
+    assert train.resolve_weights("yolov5s.pt")[:2] == ("yolov5s.yaml", None)
+    assert train.resolve_weights("yolo11n.pt")[:2] == ("yolo11n.yaml", None)
     local = tmp_path / "w.pt"
     local.write_bytes(b"x")
-    assert yolo.resolve_weights(str(local))[:2] == (str(local), None)
-    assert yolo.resolve_weights(str(local), "yolov8n.yaml")[:2] == ("yolov8n.yaml", str(local))
+    assert train.resolve_weights(str(local))[:2] == (str(local), None)
+    assert train.resolve_weights(str(local), "yolov8n.yaml")[:2] == ("yolov8n.yaml", str(local))
     with pytest.raises(UserError, match="weights file not found"):
-        yolo.resolve_weights(str(tmp_path / "missing.pt"))
+        train.resolve_weights(str(tmp_path / "missing.pt"))
 
 
 def test_checkpoint_state_distinguishes_finished_and_resumable(tmp_path):
@@ -171,11 +164,11 @@ def test_checkpoint_state_distinguishes_finished_and_resumable(tmp_path):
     torch.save({"epoch": -1, "optimizer": None}, tmp_path / "done.pt")
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
 
-    assert yolo._checkpoint_finished(str(tmp_path / "run.pt")) is False
-    assert yolo._checkpoint_finished(str(tmp_path / "done.pt")) is True
-    assert yolo._checkpoint_finished(str(tmp_path / "absent.pt")) is None
+    assert train._checkpoint_finished(str(tmp_path / "run.pt")) is False
+    assert train._checkpoint_finished(str(tmp_path / "done.pt")) is True
+    assert train._checkpoint_finished(str(tmp_path / "absent.pt")) is None
     with pytest.raises(UserError, match="unreadable checkpoint"):
-        yolo._checkpoint_finished(str(tmp_path / "bad.pt"))
+        train._checkpoint_finished(str(tmp_path / "bad.pt"))
 
 
 def test_training_imgsz_comes_from_the_weights():
@@ -183,16 +176,16 @@ def test_training_imgsz_comes_from_the_weights():
         ckpt = {"train_args": {"imgsz": 96}}
         overrides: dict = {}
 
-    assert yolo.training_imgsz(Fake()) == 96
+    assert predict.training_imgsz(Fake()) == 96
     Fake.ckpt = {}
-    assert yolo.training_imgsz(Fake(), default=640) == 640
+    assert predict.training_imgsz(Fake(), default=640) == 640
 
 
 def test_train_detector_input_errors_are_user_errors(tmp_path):
     data = tmp_path / "data.yaml"
     data.write_text(f"path: {tmp_path}\ntrain: images/train\nval: images/val\nnc: 1\nnames: ['fish']\n")
     with pytest.raises(UserError, match="nothing to resume"):
-        yolo.train_detector(str(data), 1, 2, "yolov8n.pt", 32, str(tmp_path / "p"), "n", resume=True)
+        train.train_detector(str(data), 1, 2, "yolov8n.pt", 32, str(tmp_path / "p"), "n", resume=True)
     with pytest.raises(UserError, match="images not found"):
-        yolo.train_detector(str(data), 1, 2, "yolov8n.pt", 32, str(tmp_path / "p"), "n", device="cpu", workers=0,
+        train.train_detector(str(data), 1, 2, "yolov8n.pt", 32, str(tmp_path / "p"), "n", device="cpu", workers=0,
                             threads=1)

@@ -1,7 +1,9 @@
 """The one MOT reader/writer (gt.txt, preds.txt, tracks.txt), with line-numbered errors.
 
 Rows are `frame, id, left, top, width, height, conf, x, y, z`; frames and pixels are 1-based (MOTChallenge,
-CFC22). Arrays returned here keep the file's values; conversions to 0-based live with their users.
+CFC22). Arrays returned here keep the file's values; conversions to 0-based corners are in `common.boxes`.
+A leaf module: the synthetic generator, own-data checks, training windows and every downstream stage read and
+write these files through it, so it imports nothing of the project but `common`.
 """
 from __future__ import annotations
 
@@ -13,6 +15,11 @@ from common.atomic import write_text
 from common.cli import fail
 
 COLUMNS = ("frame", "id", "left", "top", "width", "height", "conf", "x", "y", "z")
+
+
+def preds_path(output_dir: str, dataset: str, clip: str) -> str:
+    """Where detect.py writes a clip's detections: `<output_dir>/<dataset>/<clip>/preds.txt`."""
+    return os.path.join(output_dir, dataset, clip, "preds.txt")
 
 
 def read_mot(path: str, min_cols: int = 6, allow_missing: bool = False) -> np.ndarray:
