@@ -2,9 +2,9 @@
 time), a metrics.json, plots and a side-by-side GIF.
 
 It only reads the files the pipeline's scripts write (frames, preds/tracks/counts, the evaluators' JSON, the
-step stamps), so it can be rebuilt at any time from a finished or partial run. This module gathers a run folder
+step timings), so it can be rebuilt at any time from a finished or partial run. This module gathers a run folder
 into rows and runs the CLI; the table and files are `report_table`, the figures `report_figures`, PSNR/SSIM
-`report_quality`, the intervals `bootstrap`.
+`report_quality`, the time columns `report_timings`, the intervals `bootstrap`.
 """
 from __future__ import annotations
 
@@ -17,26 +17,12 @@ from common.plots import plot_loss, read_loss_curve
 from downstream.report_figures import crop_grid, plot_bars, side_by_side_gif
 from downstream.report_quality import image_quality
 from downstream.report_table import COLUMNS, Row, kind_key, load_json, validate, write_report
+from downstream.report_timings import kind_times, read_timings
 
-# demo.sh's conventions: results/<run>/{data, frames/<kind>, downstream/<key>, .done/<step>} with key = kind
+# demo.sh's conventions: results/<run>/{data, frames/<kind>, downstream/<key>, timings.json} with key = kind
 # without '+' (Baseline++ → Baselinepp). PSNR/SSIM compare the image a denoiser produced (raw: the noisy input).
 QUALITY_SOURCE = {"raw": "data/frames/raw", "SAVeD": "frames/saved", "median": "frames/median",
                   "mean": "frames/mean", "gaussian": "frames/gaussian", "UDVD": "frames/udvd", "N2V": "frames/n2v"}
-
-
-def step_seconds(run_dir: str, prefix: str) -> float | None:
-    """Sum of the wall-clock seconds of the finished demo steps whose name starts with `prefix`."""
-    done = os.path.join(run_dir, ".done")
-    if not os.path.isdir(done):
-        return None
-    vals = []
-    for name in os.listdir(done):
-        if name.startswith(prefix):
-            try:
-                vals.append(float(open(os.path.join(done, name)).read().strip() or 0))
-            except ValueError:
-                pass
-    return float(sum(vals)) if vals else None
 
 
 def frame_count_mae(run_dir: str, results: str, domain: str) -> float | None:
@@ -55,9 +41,11 @@ def frame_count_mae(run_dir: str, results: str, domain: str) -> float | None:
     return float(np.concatenate(errors).mean()) if errors else None
 
 
-def collect_row(run_dir: str, kind: str, test_domain: str, per_frame_counts: bool = False) -> Row:
+def collect_row(run_dir: str, kind: str, test_domain: str, per_frame_counts: bool = False,
+                timings: dict[str, float] | None = None) -> Row:
     """Gather one input kind's metrics from the files the pipeline wrote for `test_domain` (with
-    `per_frame_counts`, the per-frame count MAE of data without crossing semantics)."""
+    `per_frame_counts`, the per-frame count MAE of data without crossing semantics). `timings`: the run's
+    {step: seconds} (`report_timings.read_timings`, read here when not given)."""
     key = kind_key(kind)
     res = os.path.join(run_dir, "downstream", key, test_domain)
     m: dict[str, float] = {}
@@ -81,21 +69,14 @@ def collect_row(run_dir: str, kind: str, test_domain: str, per_frame_counts: boo
         q = image_quality(os.path.join(run_dir, QUALITY_SOURCE[kind]), os.path.join(run_dir, "data", "clean"), [test_domain],
                           per_clip=per_clip_quality)
         m.update(q)
-    den = {"SAVeD": "train_saved", "UDVD": "train_udvd", "N2V": "train_n2v"}.get(kind)
-    t_train = (step_seconds(run_dir, den) or 0.0) if den else 0.0
-    t_train += step_seconds(run_dir, f"train_detector_{key}") or 0.0
-    m["train_s"] = t_train
-    infer = {"SAVeD": "denoise_saved_", "Baseline++": "baseline_pp", "median": "filter_median", "mean": "filter_mean",
-             "gaussian": "filter_gaussian", "UDVD": "denoise_udvd", "N2V": "denoise_n2v"}.get(kind)
-    t_inf = (step_seconds(run_dir, infer) or 0.0) if infer else 0.0
-    t_inf += step_seconds(run_dir, f"detect_{key}_") or 0.0
-    m["infer_s"] = t_inf
-    return Row(kind, m, per_clip_quality)
+    times, notes = kind_times(read_timings(run_dir) if timings is None else timings, kind)
+    m.update(times)
+    return Row(kind, m, per_clip_quality, notes)
 
 
 def missing_notes(rows: list[Row], dataset_info: dict) -> list[str]:
-    """Why columns or rows are absent: the data's reasons (no clean frames, no crossings), and rows without any
-    downstream result (a stage that did not run)."""
+    """Why columns or rows are absent: the data's reasons (no clean frames, no crossings), rows without any
+    downstream result (a stage that did not run) and time columns lacking a step (each note once)."""
     by_reason: dict[str, list[str]] = {}
     for key, reason in dataset_info.get("missing", {}).items():
         by_reason.setdefault(reason, []).append(COLUMNS[key][0] if key in COLUMNS else key)
@@ -103,20 +84,23 @@ def missing_notes(rows: list[Row], dataset_info: dict) -> list[str]:
     for r in rows:
         if not any(k in r.metrics for k in ("map50", "hota")):
             notes.append(f"row {r.kind}: no detection or tracking results (its stages did not run)")
-    return notes
+        notes += r.notes
+    return list(dict.fromkeys(notes))
 
 
 def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed: float | None = None,
                       train_domain: str = "kenai-train", dataset_info: dict | None = None, resamples: int = 2000,
-                      seed: int = 0) -> tuple[str, list[str]]:
-    """Collect every row, draw the figures and write report.md + metrics.json; return (table, problems).
+                      seed: int = 0) -> tuple[str, list[str], list[str]]:
+    """Collect every row, draw the figures and write report.md + metrics.json; return (table, problems, notes on
+    what is missing from the table and why).
 
     `resamples` > 0 adds bootstrap intervals over the test clips and SAVeD − row differences (downstream.bootstrap).
 
     `dataset_info` (the `report` part of own_data.json, `demo.sh --data`) describes a user's data: its
     description, the missing columns with their reasons and whether counts are per frame."""
     dataset_info = dataset_info or {}
-    rows = [collect_row(run_dir, k, test_domain, bool(dataset_info.get("per_frame_counts"))) for k in kinds]
+    timings = read_timings(run_dir)
+    rows = [collect_row(run_dir, k, test_domain, bool(dataset_info.get("per_frame_counts")), timings) for k in kinds]
     figs: dict[str, str] = {}
     ckpt_dir = os.path.join(run_dir, "checkpoints", "saved")
     curves = [os.path.join(d, "metrics.csv") for d, _, files in os.walk(ckpt_dir) if "metrics.csv" in files]
@@ -152,7 +136,7 @@ def build_demo_report(run_dir: str, kinds: list[str], test_domain: str, elapsed:
 
     boot, boot_problems = bootstrap_rows(run_dir, rows, test_domain, resamples, seed) if resamples > 0 else (None, [])
     table = write_report(run_dir, rows, info, figs, boot)
-    return table, validate(rows) + boot_problems
+    return table, validate(rows) + boot_problems, info["missing"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,11 +160,11 @@ def main(argv: list[str] | None = None) -> int:
 
         fail(f"--bootstrap must be >= 0 (0 = off), got {a.bootstrap}")
     info = load_json(a.dataset_info).get("report", {}) if a.dataset_info else {}
-    table, problems = build_demo_report(a.run_dir, a.kinds, a.test_domain, a.elapsed, a.train_domain, info,
-                                        resamples=a.bootstrap, seed=a.bootstrap_seed)
+    table, problems, notes = build_demo_report(a.run_dir, a.kinds, a.test_domain, a.elapsed, a.train_domain, info,
+                                               resamples=a.bootstrap, seed=a.bootstrap_seed)
     print(f"\nResults on the test domain ({a.test_domain}); report: {os.path.join(a.run_dir, 'report.md')}\n")
     print(table)
-    for note in missing_notes([], info) if info else []:
+    for note in notes:
         print(f"missing: {note}")
     for prob in problems:
         print(f"warning: {prob}")

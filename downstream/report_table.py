@@ -33,6 +33,7 @@ class Row:
     kind: str
     metrics: dict[str, float] = field(default_factory=dict)
     clip_quality: dict[str, list] = field(default_factory=dict)   # {clip: [(psnr, ssim) per frame]} for the bootstrap
+    notes: list[str] = field(default_factory=list)                # why some of its columns are empty
 
 
 def kind_key(kind: str) -> str:
