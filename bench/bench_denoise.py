@@ -68,7 +68,7 @@ def plain_loop(model, frames, size, device):
     import torch
     import torch.nn.functional as F
 
-    from inference.engine import map_output
+    from inference.output import map_output
 
     n, h, w = frames.shape
     outs = []
@@ -86,7 +86,7 @@ def plain_loop(model, frames, size, device):
 
 
 def engine_path(denoiser, frames):
-    from inference.engine import map_output
+    from inference.output import map_output
 
     return [map_output(y, "frame") for _, y in denoiser.run(frames, len(frames))]
 
@@ -130,7 +130,7 @@ def bench_config(name: str, size: tuple[int, int], n: int, args, device) -> dict
     import numpy as np
     import torch
 
-    from inference.engine import Denoiser
+    from inference.denoiser import Denoiser
     from models import ModelConfig, build_model
 
     cfg = ModelConfig.from_dict({**PAPER_CNN, "input_height": size[0], "input_width": size[1]}).to_dict()
@@ -165,7 +165,7 @@ def bench_udvd(size: tuple[int, int], n: int, args, device) -> dict:
     import numpy as np
     import torch
 
-    from inference.engine import Denoiser
+    from inference.denoiser import Denoiser
     from models import ModelConfig, build_model
 
     cfg = ModelConfig(model_type="udvd", window_size=5).to_dict()
@@ -210,7 +210,7 @@ def main() -> int:
     import torch
 
     from common.precision import bf16_speed_reason
-    from inference.engine import resolve_device
+    from inference.denoiser import resolve_device
 
     if args.threads:
         torch.set_num_threads(args.threads)

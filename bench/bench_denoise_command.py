@@ -66,7 +66,7 @@ def paper_loop(model, clip_dir: str, out_dir: str, fmt: str) -> None:
     import torch
     from PIL import Image
 
-    from inference.engine import map_output
+    from inference.output import map_output
 
     names = sorted(os.listdir(clip_dir))
     n = len(names)

@@ -40,7 +40,6 @@ import numpy as np
 from common.cli import UserError, check_not_inside, fail
 from dataset.clips import Clip, find_clips
 from dataset.frames import read_clip_array
-# bench/ imports Denoiser, resolve_device and map_output from this module
 from inference.denoiser import Denoiser, load_for_inference, resolve_device
 from inference.io import FrameReader, FrameWriter, clip_stems, out_path
 from inference.output import NORMALIZE_MODES, map_output, write_preview
