@@ -29,13 +29,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_detect_flags(p, for_eval=True)
-    p.add_argument("--raw_dir", "--raw-dir", dest="raw_dir", default=None,
+    p.add_argument("--raw_dir", dest="raw_dir", default=None,
                    help="optional frames root to draw the visualisations on (default: --input_dir)")
-    p.add_argument("--paper-compat", "--paper_compat", dest="paper_compat", action="store_true",
+    p.add_argument("--paper-compat", dest="paper_compat", action="store_true",
                    help="also print the paper's mAP50 (frames with both GT and predictions only)")
-    p.add_argument("--create_mp4s", "--create-mp4s", dest="create_mp4s", action="store_true",
+    p.add_argument("--create_mp4s", dest="create_mp4s", action="store_true",
                    help="write an mp4 of each of the worst clips with GT and predictions drawn")
-    p.add_argument("--create_gifs", "--create-gifs", dest="create_gifs", action="store_true",
+    p.add_argument("--create_gifs", dest="create_gifs", action="store_true",
                    help="write a GIF of each of the worst clips with GT and predictions drawn")
     p.add_argument("--num-vis", type=int, default=3, help="how many of the worst clips (lowest mAP50) to draw")
     p.add_argument("--vis-conf", type=float, default=None,

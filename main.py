@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--cache_dir", default=None, help="where decoded+resized clips are cached (default: <results_path>/cache)")
     a("--cache", default="disk", choices=("disk", "none"), help="disk: each frame resized once into a uint8 "
       "memory-mapped cache (H×W bytes per frame); none: DataLoader workers decode and resize on the fly (0 bytes)")
-    a("--cache_workers", "--cache-workers", type=_positive(int), default=None, help="processes that prepare the cache "
+    a("--cache_workers", type=_positive(int), default=None, help="processes that prepare the cache "
       "(default: all cores, shared by the DDP ranks of a node)")
     a("--val_fraction", type=float, default=0.1, help="share of clips held out to choose best_model.ckpt "
       "(1 clip: its last frames); 0 = no validation, best by train_loss as the paper")
@@ -113,11 +113,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--precision", default="32", help="Lightning precision: 32 (default, the paper's), bf16-mixed, 16-mixed, or auto = "
       "bf16-mixed where the device has fast bf16 (AMX / AVX-512 BF16 CPUs, Ampere+ GPUs), else 32")
     a("--limit_train_batches", type=_batches, default=None, help="batches per epoch (int) or fraction (float <= 1)")
-    a("--limit_val_batches", "--limit-val-batches", type=_batches, default=None,
+    a("--limit_val_batches", type=_batches, default=None,
       help="validation batches per epoch (int) or fraction (float <= 1); default all held-out frames")
-    a("--checkpoint_every_n_steps", "--checkpoint-every-n-steps", type=_positive(int), default=None, help="also write a "
+    a("--checkpoint_every_n_steps", type=_positive(int), default=None, help="also write a "
       "resumable last.ckpt every N training steps (mid-epoch); --resume continues from the next batch")
-    a("--checkpoint_every_n_minutes", "--checkpoint-every-n-minutes", type=_positive(float), default=None,
+    a("--checkpoint_every_n_minutes", type=_positive(float), default=None,
       help="also write a resumable last.ckpt every N minutes of training (mid-epoch)")
     a("--debug", action="store_true", help="tiny run: 10 training and 10 validation samples")
     a("--wandb", action="store_true", help="also log to Weights & Biases (offline mode; needs wandb installed)")

@@ -29,13 +29,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="data.yaml written by setup/convert_mot_to_yolo.py")
     p.add_argument("--epochs", type=int, default=100, help="training epochs (YOLOv5 default 100; the README uses 5)")
-    p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=16, help="images per batch")
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=16, help="images per batch")
     p.add_argument("--weights", default="yolov5s.pt",
                    help="initial weights file, or a model name (yolov5s.pt, yolov8n.pt, yolo11n.pt) built from its "
                         "yaml from scratch when no such file exists (never downloaded)")
     p.add_argument("--model-yaml", default=None,
                    help="architecture yaml (e.g. yolov8n.yaml); --weights, if a file, is then transferred into it")
-    p.add_argument("--img-size", "--img_size", "--imgsz", dest="img_size", type=int, default=640,
+    p.add_argument("--img-size", "--imgsz", dest="img_size", type=int, default=640,
                    help="training image size in pixels (YOLOv5 default 640; the README uses 896)")
     p.add_argument("--project", default="runs/train", help="parent folder of the run (relative to the current dir)")
     p.add_argument("--name", default="exp", help="run name: weights go to <project>/<name>/weights/best.pt")
@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="random seed (training runs with deterministic=True)")
     p.add_argument("--patience", type=int, default=100, help="early-stopping patience in epochs without improvement")
     p.add_argument("--resume", action="store_true", help="insist on resuming <project>/<name>/weights/last.pt")
-    p.add_argument("--overwrite", "--exist-ok", "--exist_ok", dest="overwrite", action="store_true",
+    p.add_argument("--overwrite", "--exist-ok", dest="overwrite", action="store_true",
                    help="retrain from scratch in <project>/<name> even if it holds a finished or interrupted run")
     p.add_argument("--hsv", action="store_true",
                    help="re-enable ultralytics' HSV colour augmentation (off: it scrambles pseudo-colour channels)")

@@ -35,11 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", default=None,
                    help="a CFC22-layout synthetic root with clean frames (default: generate the default demo's data)")
     p.add_argument("--out", default="results/saved_budget", help="work folder: checkpoints, denoised frames, tables")
-    p.add_argument("--val-domain", "--val_domain", default="kenai-val", help="domain the curve is measured on")
+    p.add_argument("--val-domain", default="kenai-val", help="domain the curve is measured on")
     p.add_argument("--rounds", type=int, default=10, help="training rounds (one epoch each)")
     p.add_argument("--steps", type=int, default=40, help="optimizer steps per round (main.py --limit_train_batches)")
-    p.add_argument("--batch-size", "--batch_size", type=int, default=8, help="training batch size (the demo's)")
-    p.add_argument("--train-resolution", "--train_resolution", type=int, default=256,
+    p.add_argument("--batch-size", type=int, default=8, help="training batch size (the demo's)")
+    p.add_argument("--train-resolution", type=int, default=256,
                    help="training frame height (the demo's: its frames' own 256x128)")
     p.add_argument("--precision", default="auto", choices=sorted(TRAIN_PRECISION),
                    help="fp32, bf16 (training bf16-mixed, inference bf16) or auto (each script's own choice)")

@@ -26,7 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     for i in (1, 2, 3):
         p.add_argument(f"--channel{i}", required=True, help=f"frames for channel {i} (BGR order)"
                        + ("; the reference tree" if i == 1 else ""))
-    p.add_argument("--added_imgs", "--added-imgs", required=True, help="output root for the 3-channel frames")
+    p.add_argument("--added_imgs", required=True, help="output root for the 3-channel frames")
     add_common_flags(p)
     return p.parse_args(argv)
 

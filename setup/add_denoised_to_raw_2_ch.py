@@ -25,7 +25,7 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def add_common_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--allow-missing", "--allow_missing", dest="allow_missing", action="store_true",
+    p.add_argument("--allow-missing", dest="allow_missing", action="store_true",
                    help="fall back to the first source for frames another source lacks (the paper's silent copy)")
     p.add_argument("--jpeg-quality", type=int, default=95, help="quality of JPEG outputs (OpenCV's default, 95)")
     p.add_argument("--overwrite", action="store_true", help="rewrite outputs that already exist")
@@ -34,10 +34,10 @@ def add_common_flags(p: argparse.ArgumentParser) -> None:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--denoised_imgs", "--denoised-imgs", required=True, help="denoised frames (same tree as --raw_imgs)")
-    p.add_argument("--raw_imgs", "--raw-imgs", required=True,
+    p.add_argument("--denoised_imgs", required=True, help="denoised frames (same tree as --raw_imgs)")
+    p.add_argument("--raw_imgs", required=True,
                    help="reference frames: clip folders (or one clip); raw_bs for CFC22, median-filtered for BUV/POCUS")
-    p.add_argument("--added_imgs", "--added-imgs", required=True, help="output root for the merged 3-channel frames")
+    p.add_argument("--added_imgs", required=True, help="output root for the merged 3-channel frames")
     add_common_flags(p)
     return p.parse_args(argv)
 

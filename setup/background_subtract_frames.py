@@ -22,9 +22,9 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 def parse_args(argv=None, doc: str = __doc__) -> argparse.Namespace:
     p = ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--frames-dir", "--frames_dir", dest="frames_dir", required=True,
+    p.add_argument("--frames-dir", dest="frames_dir", required=True,
                    help="raw frames: <domain>/<clip>/<i>.jpg (a single domain or clip folder works too)")
-    p.add_argument("--output-dir", "--output_dir", dest="output_dir", required=True,
+    p.add_argument("--output-dir", dest="output_dir", required=True,
                    help="output root, mirrors the input tree (must not be inside it)")
     p.add_argument("--ext", default=None, help="output extension, e.g. .png (default: keep the input's)")
     p.add_argument("--jpeg-quality", type=int, default=95, help="quality of JPEG outputs (the paper used 95)")

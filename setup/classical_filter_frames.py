@@ -28,12 +28,12 @@ DATASETS = ("CFC22", "CVA", "POCUS", "Fluo")
 
 def parse_args(argv=None, dataset: str | None = None, filter_type: str | None = None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--frames-dir", "--frames_dir", "--input-dir", "--input_dir", dest="frames_dir", required=True,
+    p.add_argument("--frames-dir", "--input-dir", dest="frames_dir", required=True,
                    help="input tree: <domain>/<clip>/<frames> (any depth; a single clip folder works too)")
-    p.add_argument("--output-dir", "--output_dir", dest="output_dir", required=True,
+    p.add_argument("--output-dir", dest="output_dir", required=True,
                    help="output root (mirrors the input tree; must not be inside it)")
     if filter_type is None:
-        p.add_argument("--filter-type", "--filter_type", dest="filter_type", required=True,
+        p.add_argument("--filter-type", dest="filter_type", required=True,
                        choices=["median", "mean", "gaussian"], help="which classical filter to apply")
     if dataset is None:
         p.add_argument("--dataset", default="CFC22", choices=DATASETS,

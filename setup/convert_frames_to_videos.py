@@ -28,10 +28,10 @@ CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".m4v": "mp4v", ".avi": "XVID", ".mpeg
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--frames_dir", "--frames-dir", required=True, help="folder of clip folders (any depth)")
-    p.add_argument("--video_dir", "--video-dir", required=True, help="output folder for the videos")
+    p.add_argument("--frames_dir", required=True, help="folder of clip folders (any depth)")
+    p.add_argument("--video_dir", required=True, help="output folder for the videos")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: source video's, else 10)")
-    p.add_argument("--source_video_dir", "--source-video-dir", default=None,
+    p.add_argument("--source_video_dir", default=None,
                    help="folder of the original videos (same names) to take each frame rate from")
     p.add_argument("--overwrite", action="store_true", help="re-encode videos that already exist")
     return p.parse_args(argv)

@@ -22,8 +22,8 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--input_dir", "--input-dir", required=True, help="folder (tree) of TIFF files")
-    p.add_argument("--output_dir", "--output-dir", required=True, help="output root, mirrors the input tree")
+    p.add_argument("--input_dir", required=True, help="folder (tree) of TIFF files")
+    p.add_argument("--output_dir", required=True, help="output root, mirrors the input tree")
     p.add_argument("--quality", type=int, default=100, help="JPEG quality 1-100 (paper default 100)")
     p.add_argument("--overwrite", action="store_true", help="rewrite JPEGs that already exist")
     return p.parse_args(argv)

@@ -25,8 +25,8 @@ READABLE = (".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv", ".m4v", ".g
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--video_dir", "--video-dir", required=True, help="folder of videos (sub-folders are walked)")
-    p.add_argument("--frames_dir", "--frames-dir", "--output-dir", "--output_dir", dest="frames_dir", required=True,
+    p.add_argument("--video_dir", required=True, help="folder of videos (sub-folders are walked)")
+    p.add_argument("--frames_dir", "--output-dir", dest="frames_dir", required=True,
                    help="output root: one <video name with extension>/ folder of frame_NNNN.png per video")
     p.add_argument("--overwrite", action="store_true", help="re-extract videos whose frame folder exists")
     return p.parse_args(argv)

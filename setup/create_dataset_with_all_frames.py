@@ -26,12 +26,12 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--frames_dir", "--frames-dir", required=True, help="frame tree <domain>/<clip>/<frames>")
-    p.add_argument("--frames_output_dir", "--frames-output-dir", required=True,
+    p.add_argument("--frames_dir", required=True, help="frame tree <domain>/<clip>/<frames>")
+    p.add_argument("--frames_output_dir", required=True,
                    help="flat output folder of clip symlinks (conventionally <frames_dir>_all or dataset_name_flat)")
-    p.add_argument("--annotations_dir", "--annotations-dir", default=None,
+    p.add_argument("--annotations_dir", default=None,
                    help="optional annotation tree <domain>/<clip>/gt.txt to flatten the same way")
-    p.add_argument("--annotations_output_dir", "--annotations-output-dir", default=None,
+    p.add_argument("--annotations_output_dir", default=None,
                    help="flat output folder for the annotations (required with --annotations_dir)")
     p.add_argument("--separator", default="-", help='joins <domain> and <clip> in flat names (paper: "_")')
     p.add_argument("--exclude", nargs="*", default=[],

@@ -31,8 +31,8 @@ PAPER_NAMES = {"stddev_5": "stddev_all", "sum_minus_5b": "sum_minus_5_background
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--frames_dir", "--frames-dir", required=True, help="frame tree <domain>/<clip>/<frames>")
-    p.add_argument("--output_dir", "--output-dir", required=True, help="output root (mirrors the input tree)")
+    p.add_argument("--frames_dir", required=True, help="frame tree <domain>/<clip>/<frames>")
+    p.add_argument("--output_dir", required=True, help="output root (mirrors the input tree)")
     p.add_argument("--domain", default=None, help="only this domain (sub-folder of --frames_dir); default: all")
     p.add_argument("--target", required=True, help="a dataset/targets.py name, e.g. gap1_and_curr_frame")
     p.add_argument("--scaling", default="clip-minmax", choices=["clip-minmax", "clip"],

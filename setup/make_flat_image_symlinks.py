@@ -20,8 +20,8 @@ from common.cli import ArgumentParser, run_cli  # noqa: E402
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--input_dir", "--input-dir", required=True, help="folder of clip folders (or a deeper tree)")
-    p.add_argument("--output_dir", "--output-dir", required=True, help="flat output folder of image symlinks")
+    p.add_argument("--input_dir", required=True, help="folder of clip folders (or a deeper tree)")
+    p.add_argument("--output_dir", required=True, help="flat output folder of image symlinks")
     p.add_argument("--separator", default="_", help="joins clip path and file name (paper: _)")
     return p.parse_args(argv)
 

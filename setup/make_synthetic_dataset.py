@@ -41,13 +41,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--width", type=int, default=96, help="frame width in pixels (across beams; fish cross it)")
     p.add_argument("--noise", type=float, default=1.0,
                    help="noise scale: 0 = clean, 1 = the real clips' level (default), 2 = harder")
-    p.add_argument("--target-scale", "--target_scale", type=float, default=1.0,
+    p.add_argument("--target-scale", type=float, default=1.0,
                    help="fish length × this (1 = the lampreys of the real clips, ~6%% of the frame width; the CPU demo "
                         "uses 2 so that a small detector at 160 px can see them)")
     p.add_argument("--like", nargs="+", default=None, metavar="CLIP",
                    help="real sonar clips (videos or frame folders) to imitate: their noise level, grain, static share, "
                         "gain profile and fan geometry are measured and the generator is calibrated to match them")
-    p.add_argument("--sonar-params", "--sonar_params", default=None, metavar="JSON",
+    p.add_argument("--sonar-params", default=None, metavar="JSON",
                    help="sonar model parameters from a file (e.g. the `sonar` block of a previous summary.json)")
     p.add_argument("--fish-per-clip", type=int, default=3, help="fish swimming through each clip")
     p.add_argument("--fps", type=float, default=10.0, help="frame rate written to the metadata (and POCUS videos)")

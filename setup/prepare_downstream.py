@@ -29,7 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     s.add_argument("--target", required=True, help="folder the downstream model reads (kept as <target>_baseline)")
     s.add_argument("--replacement", required=True, help="prepared folder to put in its place")
     s.add_argument("--undo", action="store_true", help="move things back: target → replacement, _baseline → target")
-    s.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true", help="print the moves only")
+    s.add_argument("--dry-run", dest="dry_run", action="store_true", help="print the moves only")
     return p.parse_args(argv)
 
 

@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="MOT gt.txt per input (one per input, each input a single clip); overrides the automatic lookup")
     p.add_argument("--json", default=None, metavar="OUT",
                    help="also write {clip: {statistic: value}} to this JSON file (NaN as null)")
-    p.add_argument("--max-frames", "--max_frames", type=int, default=None, metavar="N",
+    p.add_argument("--max-frames", type=int, default=None, metavar="N",
                    help="measure only the first N frames of each clip (faster; statistics get noisier)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown instead of plain text")
     p.add_argument("--reference", type=int, default=0, metavar="N",

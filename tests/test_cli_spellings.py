@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from common.cli import ArgumentParser
+from common.cli import ArgumentParser, _spelling_key
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -19,7 +19,7 @@ def _toy() -> ArgumentParser:
     p = ArgumentParser(prog="toy")
     p.add_argument("--base_folder", required=True)
     p.add_argument("--frames-dir", default="f")
-    p.add_argument("--added_imgs", "--added-imgs", default=None)  # a script that already lists both
+    p.add_argument("--added_imgs", "--added-imgs", default=None)  # both declared: scripts may not, the helper copes
     extra = p.add_mutually_exclusive_group()
     extra.add_argument("--no_progress", action="store_true")
     p.add_argument("rest", nargs="*")
@@ -90,20 +90,18 @@ def _scripts() -> list[str]:
     return found
 
 
-def test_every_script_builds_its_parser_through_the_helper(monkeypatch):
-    scripts = _scripts()
-    assert {"main.py", "denoise.py", "track.py", "setup/convert_mot_to_yolo.py", "downstream/report.py",
-            "other_baselines/n2v_predict_cfc22.py", "bench/bench_train.py"} <= set(scripts)
-    seen: list[type] = []
+def _parsers_reached(monkeypatch) -> dict[str, argparse.ArgumentParser | None]:
+    """Run every script with --help up to its parse: script -> the parser it parses (None: no parser reached)."""
+    seen: list[argparse.ArgumentParser] = []
 
     def record(self, args=None, namespace=None):
-        seen.append(type(self))
+        seen.append(self)
         raise _Parsed
 
     monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", record)
     monkeypatch.setattr(sys, "path", list(sys.path))  # scripts put their own folder first; undo afterwards
-    wrong = []
-    for script in scripts:
+    reached = {}
+    for script in _scripts():
         seen.clear()
         monkeypatch.setattr(sys, "argv", [script, "--help"])
         try:
@@ -113,6 +111,37 @@ def test_every_script_builds_its_parser_through_the_helper(monkeypatch):
                 runpy.run_path(os.path.join(REPO, script), run_name="__main__")
         except _Parsed:
             pass
-        if not seen or seen[0] is not ArgumentParser:
-            wrong.append(f"{script}: {seen[0].__module__ + '.' + seen[0].__name__ if seen else 'no parser reached'}")
+        reached[script] = seen[0] if seen else None
+    return reached
+
+
+def _with_subcommands(parser: argparse.ArgumentParser):
+    """`parser` and, recursively, the parsers of its subcommands."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # an alias maps to the same parser
+                yield from _with_subcommands(sub)
+
+
+def test_every_script_builds_its_parser_through_the_helper(monkeypatch):
+    reached = _parsers_reached(monkeypatch)
+    assert {"main.py", "denoise.py", "track.py", "setup/convert_mot_to_yolo.py", "downstream/report.py",
+            "other_baselines/n2v_predict_cfc22.py", "bench/bench_train.py"} <= set(reached)
+    wrong = [f"{script}: {type(p).__module__ + '.' + type(p).__name__ if p else 'no parser reached'}"
+             for script, p in reached.items() if type(p) is not ArgumentParser]
     assert wrong == []
+
+
+def test_no_parser_declares_a_flag_in_both_spellings(monkeypatch):
+    """The helper already accepts the other spelling: declaring both is redundant (and shows twice in --help), and
+    two actions whose flags differ only by '-' vs '_' would leave the helper unable to pick one."""
+    twins = []
+    for script, parser in _parsers_reached(monkeypatch).items():
+        for p in _with_subcommands(parser) if parser else ():
+            by_key: dict[str, list[str]] = {}
+            for flag in p._option_string_actions:
+                if flag.startswith("--"):
+                    by_key.setdefault(_spelling_key(flag), []).append(flag)
+            twins += [f"{script} ({p.prog}): {' '.join(flags)}" for flags in by_key.values() if len(flags) > 1]
+    assert twins == []

@@ -9,23 +9,23 @@ def add_detect_flags(parser, for_eval: bool = False) -> None:
     weights are optional (needed only for clips without preds.txt) and the ground truth is required."""
     parser.add_argument("--dataset", required=not for_eval, default="kenai-train" if for_eval else None,
                         help="domain, e.g. kenai-val (a folder under --input_dir and --gt_dir)")
-    parser.add_argument("--det_model", "--det-model", dest="det_model", required=not for_eval, default=None,
+    parser.add_argument("--det_model", dest="det_model", required=not for_eval, default=None,
                         help="detector weights (train_detector.py's best.pt)"
                              + ("; used only for clips that have no preds.txt yet" if for_eval else ""))
-    parser.add_argument("--input_dir", "--input-dir", dest="input_dir", required=True,
+    parser.add_argument("--input_dir", dest="input_dir", required=True,
                         help="frames root: <dataset>/<clip>/<i>.<ext> (merged 3-channel or 1-channel frames)")
-    parser.add_argument("--output_dir", "--output-dir", dest="output_dir", required=True,
+    parser.add_argument("--output_dir", dest="output_dir", required=True,
                         help="results root: <dataset>/<clip>/preds.txt (metrics are written beside them)")
-    parser.add_argument("--gt_dir", "--gt-dir", dest="gt_dir", required=for_eval, default=None,
+    parser.add_argument("--gt_dir", dest="gt_dir", required=for_eval, default=None,
                         help="MOT ground truth root: <dataset>/<clip>/gt.txt"
                              + ("" if for_eval else " (optional, for a summary line only)"))
     parser.add_argument("--conf", "--conf-thres", type=float, default=DEFAULT_CONF,
                         help="confidence threshold (CFC fisheye-advanced setting; see docs/paper_code_behaviour.md)")
     parser.add_argument("--iou", "--nms_thresh", type=float, default=DEFAULT_NMS_IOU,
                         help="NMS IoU threshold (CFC fisheye-advanced setting)")
-    parser.add_argument("--img-size", "--img_size", dest="img_size", type=int, default=None,
+    parser.add_argument("--img-size", dest="img_size", type=int, default=None,
                         help="inference image size (default: the training image size stored in the weights)")
-    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=DEFAULT_BATCH,
+    parser.add_argument("--batch-size", dest="batch_size", type=int, default=DEFAULT_BATCH,
                         help="frames per forward pass")
     parser.add_argument("--device", default=None, help="cpu, 0, 0,1 ... (default: GPU 0 if present, else cpu)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
