@@ -3,7 +3,7 @@
 # (raw vs CFC Baseline++ vs SAVeD: PSNR/SSIM vs clean, mAP50, mAP50-95, HOTA, MOTA, IDF1, nMAE, times).
 #
 #   bash demo.sh              # default preset: about 15 minutes on 2 CPU cores
-#   bash demo.sh --quick      # smoke version (about 3 minutes), used by CI
+#   bash demo.sh --quick      # smoke version (about 1.5 minutes), used by the tests
 #   bash demo.sh --gpu        # bigger benchmark and budgets for a GPU machine
 #   bash demo.sh --baselines  # also the median / mean / Gaussian rows (and UDVD, N2V when installed)
 #   bash demo.sh --run NAME   # results in results/NAME (default: the preset name)
