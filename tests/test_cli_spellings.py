@@ -106,7 +106,9 @@ def _parsers_reached(monkeypatch) -> dict[str, argparse.ArgumentParser | None]:
         monkeypatch.setattr(sys, "argv", [script, "--help"])
         try:
             if script.startswith("downstream/"):
-                runpy.run_module(script[:-3].replace("/", "."), run_name="__main__", alter_sys=False)
+                module = script[:-3].replace("/", ".")
+                monkeypatch.delitem(sys.modules, module, raising=False)  # as `python -m`: not imported before
+                runpy.run_module(module, run_name="__main__", alter_sys=False)
             else:
                 runpy.run_path(os.path.join(REPO, script), run_name="__main__")
         except _Parsed:
