@@ -1,7 +1,7 @@
 """Run-to-run spread of the demo: `demo.sh` N times with different seeds, then mean, std and min–max per row
 and metric over the runs (and of SAVeD − row, with how many runs' own bootstrap called it significant).
 
-    python bench/bench_demo_spread.py --repeats 3 --preset default            # seeds 0 1 2, ~13 min per run
+    python bench/bench_demo_spread.py --repeats 3 --preset default            # seeds 0 1 2, ~15 min per run
     python bench/bench_demo_spread.py --preset quick --seeds 5 9              # two quick runs, seeds 5 and 9
     python bench/bench_demo_spread.py --seeds 0 1 2 --aggregate-only          # only re-read finished runs
 
