@@ -120,14 +120,11 @@ def run_command(ckpt: str, clip_dir: str, out_dir: str, precision: str, fmt: str
 
 
 def uint8_diff(dir_a: str, dir_b: str) -> tuple[float, int]:
-    import numpy as np
+    """Mean and max |difference| in grey levels between the same-named frames of two folders."""
+    from bench.bench_denoise import _uint8_diff
+    from dataset.frames import read_clip_array
 
-    from dataset.frames import read_frame
-
-    diffs = [np.abs(read_frame(os.path.join(dir_a, n)).astype(np.int16) - read_frame(os.path.join(dir_b, n)))
-             for n in sorted(os.listdir(dir_a))]
-    d = np.stack(diffs)
-    return float(d.mean()), int(d.max())
+    return _uint8_diff(read_clip_array(dir_a), read_clip_array(dir_b))
 
 
 def main() -> int:
