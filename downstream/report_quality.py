@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from common.quality import SSIM_BATCH, psnr, ssim_frames
+from common.quality import psnr, ssim
 
 
 def fit_to(img: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -49,21 +49,6 @@ def _fitted_pairs(clip_dir: str, clean_dir: str, channel: int | None, max_frames
         yield fit_to(img, clean), clean
 
 
-def _scores(pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
-    """(PSNR capped at 100 dB, SSIM) per pair; SSIM in one batch per run of same-shape frames."""
-    out: list[tuple[float, float]] = []
-    start = 0
-    while start < len(pairs):
-        end = start + 1
-        while end < len(pairs) and end - start < SSIM_BATCH and pairs[end][1].shape == pairs[start][1].shape:
-            end += 1
-        run = pairs[start:end]
-        s = ssim_frames([img for img, _ in run], [clean for _, clean in run])
-        out += [(min(psnr(img, clean), 100.0), float(v)) for (img, clean), v in zip(run, s)]
-        start = end
-    return out
-
-
 def image_quality(frames_root: str, clean_root: str, domains: list[str], channel: int | None = None,
                   max_frames_per_clip: int | None = None, per_clip: dict | None = None) -> dict[str, float]:
     """Mean PSNR and SSIM of an image tree against the synthetic clean frames (same clip and frame names).
@@ -82,14 +67,9 @@ def image_quality(frames_root: str, clean_root: str, domains: list[str], channel
             clean_dir = os.path.join(clean_root, domain, os.path.basename(clip_dir))
             if not os.path.isdir(clean_dir):
                 continue
-            pending: list[tuple[np.ndarray, np.ndarray]] = []
-            clip_scores: list[tuple[float, float]] = []
-            for pair in _fitted_pairs(clip_dir, clean_dir, channel, max_frames_per_clip):
-                pending.append(pair)
-                if len(pending) == SSIM_BATCH:
-                    clip_scores += _scores(pending)
-                    pending = []
-            clip_scores += _scores(pending)
+            # (PSNR capped at 100 dB, SSIM) per frame; common.quality scores SSIM one frame per call anyway
+            clip_scores = [(min(psnr(img, clean), 100.0), ssim(img, clean))
+                           for img, clean in _fitted_pairs(clip_dir, clean_dir, channel, max_frames_per_clip)]
             scores += clip_scores
             if per_clip is not None and clip_scores:
                 per_clip.setdefault(os.path.basename(clip_dir), []).extend(clip_scores)
