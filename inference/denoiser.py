@@ -73,10 +73,11 @@ class Denoiser:
     """
 
     def __init__(self, model, config: dict, size: tuple[int, int] | None, device="cpu", precision: str = "fp32",
-                 batch_size: int = 8, reuse_encoder: bool = True):
+                 batch_size: int = 8, reuse_encoder: bool = True, fuse_cpu: bool = True, copy_model: bool = True):
         import torch
 
         from common.precision import resolve_precision
+        from inference.cpu_fusion import fuse_for_cpu_inference
         from models import input_offsets, model_spec
 
         if precision not in PRECISIONS:
@@ -93,11 +94,18 @@ class Denoiser:
             self.model = self.model.to(memory_format=torch.channels_last)
         # bf16 for 2-D networks: the weights are cast once here instead of by autocast at every batch (that cast
         # of ~25M weights cost as much as a 128x64 batch; pure bf16 ran 1.4x faster than autocast there, same
-        # outputs: these networks are convolutions, activations and resizes only). A copy, so the caller's model
-        # stays fp32. 3-D networks and fp16 keep autocast.
+        # outputs: these networks are convolutions, activations and resizes only). On a copy unless the caller
+        # hands the model over (`copy_model=False`), so a caller's model stays fp32. 3-D networks and fp16 keep
+        # autocast.
         self.dtype = torch.bfloat16 if precision == "bf16" and not self.is_3d else torch.float32
+        copied = not copy_model  # the caller hands the model over (load_for_inference): change it in place
         if self.dtype != torch.float32:
-            self.model = copy.deepcopy(self.model).to(self.dtype)
+            self.model = (self.model if copied else copy.deepcopy(self.model)).to(self.dtype)
+            copied = True
+        # on a CPU, Conv2d+ReLU pairs run as one oneDNN call on pre-packed weights (inference/cpu_fusion.py)
+        self.fused_layers = 0
+        if self.device.type == "cpu" and not self.is_3d and fuse_cpu:
+            self.model, self.fused_layers = fuse_for_cpu_inference(self.model, in_place=copied)
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.precision = precision
         self.batch_size = int(batch_size) or auto_batch_size(self.size, self.device)
@@ -190,10 +198,10 @@ class Denoiser:
                 if self.reuse_encoder:
                     missing = [i for i in need if i not in feats]
                     if missing:
-                        enc = self.model.encode_frame(torch.cat([buf[i] for i in missing]).to(self.dtype))
+                        enc = self.model.encode_frame(_cat([buf[i] for i in missing]).to(self.dtype))
                         for j, i in enumerate(missing):
                             feats[i] = [f[j:j + 1] for f in enc]
-                    per_frame = [[torch.cat([feats[clamp(t + o)][lvl] for t in batch])
+                    per_frame = [[_cat([feats[clamp(t + o)][lvl] for t in batch])
                                   for lvl in range(len(feats[need[0]]))] for o in self.offsets]
                     out = self.model.decode_features(per_frame)
                 else:
@@ -206,6 +214,14 @@ class Denoiser:
             return out[:, 0].cpu().numpy()
 
 
+def _cat(tensors: list):
+    """torch.cat along the batch, without the copy when there is one tensor (batch 1, the CPU default at large
+    frames: copying every encoder feature map three times per frame cost ~5 % of the bf16 time)."""
+    import torch
+
+    return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
+
+
 def load_for_inference(checkpoint: str, overrides: dict | None, device, precision: str, batch_size: int,
                        fallback_resolution: int | None = None, aspect: float = 0.5) -> Denoiser:
     """Load the checkpoint once (the paper reloaded it per clip) and wrap it for inference."""
@@ -213,4 +229,4 @@ def load_for_inference(checkpoint: str, overrides: dict | None, device, precisio
 
     model, config = load_denoiser(checkpoint, overrides=overrides or None, map_location="cpu")
     size = network_size(config, fallback_resolution, aspect)
-    return Denoiser(model, config, size, device=device, precision=precision, batch_size=batch_size)
+    return Denoiser(model, config, size, device=device, precision=precision, batch_size=batch_size, copy_model=False)

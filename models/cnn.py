@@ -128,6 +128,13 @@ class ResidualBlock(nn.Module):
         return torch.relu(y if self.shortcut is None else y + self.shortcut(x))
 
 
+def run_on_concat(block: nn.Module, parts: list[torch.Tensor]) -> torch.Tensor:
+    """`block(torch.cat(parts, dim=1))`. A block that takes the parts directly (`forward_parts`, added by the CPU
+    inference fusion in inference/cpu_fusion.py) computes the same without copying them into one tensor."""
+    forward_parts = getattr(block, "forward_parts", None)
+    return forward_parts(parts) if forward_parts is not None else block(torch.cat(parts, dim=1))
+
+
 class PooledSkip(nn.Sequential):
     """Max-pool, then the 'internal skip' of each encoder level (docs/paper_code_behaviour.md#readme-network).
 
@@ -256,8 +263,8 @@ class DenoisingCNN(nn.Module):
         y = self.dec1(z)
         for j in range(2, self.levels + 1):
             level = self.levels - j + 2
-            skip = self.feature_combiners[str(level - 1)](torch.cat([f[level - 2] for f in per_frame], dim=1))
-            y = getattr(self, f"dec{j}")(torch.cat([y, skip], dim=1))  # upsampled first, skip second
+            skip = run_on_concat(self.feature_combiners[str(level - 1)], [f[level - 2] for f in per_frame])
+            y = run_on_concat(getattr(self, f"dec{j}"), [y, skip])  # upsampled first, skip second
                                                                        # (docs/paper_code_behaviour.md#readme-network)
         return y
 
