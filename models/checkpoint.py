@@ -98,6 +98,13 @@ def _refuse_clashes(overrides: dict, stored: dict, path: str) -> None:
         raise UserError(f"{'; '.join(clashes)} ({path}); drop those flags, the checkpoint records its network")
 
 
+def _build_empty(cfg: ModelConfig) -> nn.Module:
+    """The network without initialising its weights (they are about to be replaced by the checkpoint's; random
+    initialisation of the README network took 0.1 s of every command's start-up)."""
+    with torch.device("meta"):
+        return build_model(cfg)
+
+
 def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = "cpu") -> tuple[nn.Module, dict]:
     """Return (eval-mode network, its ModelConfig as a dict) from our checkpoint or the paper's.
 
@@ -116,7 +123,7 @@ def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = 
             raise UserError(f"checkpoint {path}: hyper_parameters['model_config'] is not a dict")
         _refuse_clashes(overrides, stored, path)
         cfg = ModelConfig.from_dict(stored)
-        model = build_model(cfg)
+        model = _build_empty(cfg)
         _check_fit(state, model, path, cfg, "the file is damaged or was written by other code")
     else:
         # Paper checkpoint: architecture fields it recorded (if any) must agree with the flags. The keys cannot
@@ -125,13 +132,17 @@ def load_denoiser(path: str, overrides: dict | None = None, map_location: Any = 
         recorded = {k: v for k, v in hparams.items() if k in _FIELDS}
         _refuse_clashes(overrides, recorded, path)
         cfg = ModelConfig.from_dict({**recorded, **overrides})
-        model = build_model(cfg)
+        model = _build_empty(cfg)
         ours = model.state_dict()
         # registered-but-unused modules of the paper's classes (docs/paper_code_behaviour.md#checkpoint-layout)
         dead = re.compile(model_spec(cfg).paper_dead_keys or r"(?!)")
         state = {k: v for k, v in state.items() if k in ours or not dead.match(k)}
         _check_fit(state, model, path, cfg, "pass the architecture flags the model was trained with")
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(state, strict=True, assign=True)
+    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):  # a tensor outside the state dict
+        model = build_model(cfg)
+        model.load_state_dict(state, strict=True)
+    model.float()  # as loading into a freshly built (fp32) network would give, whatever dtype the file stored
     if isinstance(map_location, (str, torch.device)):
         model.to(map_location)
     return model.eval(), cfg.to_dict()

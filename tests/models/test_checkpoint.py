@@ -147,3 +147,19 @@ def test_stored_weights_that_do_not_fit_their_config_are_refused(tmp_path):
 
     with pytest.raises(UserError, match=r"missing keys \(e.g. combiner_16"):
         load_denoiser(path)
+
+
+def test_loaded_network_is_fp32_trainable_and_fully_materialised_whatever_dtype_was_stored(tmp_path):
+    """load_denoiser builds the network without initialising it and takes the stored tensors: the result must be
+    what loading into a freshly built network gives (fp32, gradients on, no placeholder tensors left)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(model_type="cnn", resolution_target=512, fine_layers=True, with_skip_connections=True)
+    model = build_model(cfg)
+    path = str(tmp_path / "half.ckpt")
+    save_denoiser(path, model.to(torch.bfloat16), cfg)
+    loaded, _ = load_denoiser(path)
+    tensors = [*loaded.parameters(), *loaded.buffers()]
+    assert all(not t.is_meta for t in tensors)
+    assert all(p.dtype == torch.float32 and p.requires_grad for p in loaded.parameters())
+    for k, v in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v.float()), k
