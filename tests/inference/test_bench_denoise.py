@@ -23,3 +23,13 @@ def test_bench_prints_fp32_bf16_and_paper_loop_side_by_side(run):
 def test_bench_rejects_unknown_config(run):
     r = run("bench/bench_denoise.py", "--configs", "huge")
     assert r.returncode == 2 and r.stderr.strip() == "error: unknown config 'huge'; choose from paper, demo, udvd"
+
+
+def test_command_bench_times_both_paths_and_the_paper_loop_as_a_command(run):
+    r = run("bench/bench_denoise_command.py", "--frames", "4", "--size", "64x128", "--repeats", "1", "--fit_steps", "1",
+            env={"OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr
+    rows = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\s*([\w ]+?):\s+([\d.]+) frames/s", r.stdout, re.M)}
+    assert set(rows) == {"fp32", "auto", "paper loop", "paper command"}, r.stdout
+    assert rows["paper command"] < rows["paper loop"]  # the command adds start-up to the same loop
+    assert re.search(r"auto: .*x paper loop, [\d.]+x paper command; \|out - fp32\| mean [\d.]+, max \d+", r.stdout)
