@@ -41,6 +41,7 @@ def parse_args() -> argparse.Namespace:
       "(32-true, bf16-mixed, auto)")
     a("--repeats", type=int, default=3, help="interleaved rounds per precision; medians are printed")
     a("--udvd", action="store_true", help="also time UDVD training steps: loop vs batched network, per precision")
+    a("--udvd_only", action="store_true", help="time only the UDVD training steps (implies --udvd)")
     a("--udvd_image_size", type=int, default=64, help="UDVD patch side (the demo's --image-size)")
     a("--udvd_batch_size", type=int, default=16, help="UDVD patches per step (the demo's --batch-size)")
     return p.parse_args()
@@ -127,6 +128,9 @@ def main() -> int:
     from models.module import DenoiserModule, window_offsets
 
     set_threads(args.threads)
+    if args.udvd_only:
+        udvd_steps(args)
+        return 0
     tmp = tempfile.TemporaryDirectory(prefix="bench_train_")
     base = args.base_folder
     if not base:
@@ -225,8 +229,8 @@ def lightning_precisions(args, cfg: dict, loader, module_cls) -> None:
 
 
 def udvd_steps(args) -> None:
-    """UDVD training steps/s at the demo's patch size: the loop network in fp32 against the batched one per
-    precision (the same UDVDModule and Trainer as udvd_train.py; random patches, so only speed is measured)."""
+    """UDVD training steps/s at the demo's patch size: the readable network (loop, plain convolutions) in fp32
+    against the fast one (fused convolutions; rotations batched or looped) per precision (the same UDVDModule and Trainer as udvd_train.py; random patches, so only speed is measured)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -240,21 +244,22 @@ def udvd_steps(args) -> None:
     patches = torch.rand((args.steps + 2) * bs, 5, size, size)
     loader = DataLoader(TensorDataset(patches), batch_size=bs, collate_fn=lambda items: torch.stack([i[0] for i in items]))
 
-    def module(batched: bool):
+    def module(batched: bool, fused: bool = True):
         m = UDVDModule(cfg)
         m.model.batched = batched
+        m.model.fused = fused
         return m
 
-    plans = {"loop 32-true": lambda: lightning_rate(module(False), loader, "32-true", args.steps, bs)}
+    # the reference is the readable definition: one rotation and triplet per call, plain shifted convolutions
+    plans = {"plain loop 32-true": lambda: lightning_rate(module(False, False), loader, "32-true", args.steps, bs)}
     for p in args.precision.split(","):
         p = resolve_precision(p.strip(), "cpu", fast="bf16-mixed", slow="32-true")
         plans[f"batched {p}"] = lambda p=p: lightning_rate(module(True), loader, p, args.steps, bs)
-        if p != "32-true":
-            plans[f"loop {p}"] = lambda p=p: lightning_rate(module(False), loader, p, args.steps, bs)
+        plans[f"loop {p}"] = lambda p=p: lightning_rate(module(False), loader, p, args.steps, bs)
     rates = interleaved(plans, args.repeats)
-    base = rates["loop 32-true"]
+    base = rates["plain loop 32-true"]
     for k, v in rates.items():
-        print(f"UDVD step {size}x{size} batch {bs}, {k:18s} {v / bs:7.3f} steps/s  ({v / base:.2f}x)")
+        print(f"UDVD step {size}x{size} batch {bs}, {k:20s} {v / bs:7.3f} steps/s  ({v / base:.2f}x)")
 
 
 if __name__ == "__main__":
