@@ -89,9 +89,10 @@ def paper_loop(model, clip_dir: str, out_dir: str, fmt: str) -> None:
 
 
 def fit_briefly(model, clip_dir: str, steps: int, seed: int) -> None:
-    """A few Adam steps on 128x256 crops (smaller frames: whole) towards the clip's mean frame. A random network's output spans a few
-    hundredths, which the per-frame min-max stretches, so bf16 rounding would look ~10x larger than with trained
-    weights; a briefly fitted one has a realistic output range. Speed does not depend on the weights."""
+    """A few Adam steps on 128x256 crops (smaller frames: whole) towards the clip's mean frame. A random
+    network's output spans a few hundredths, which the per-frame min-max stretches, so bf16 rounding would look
+    ~10x larger than with trained weights; a briefly fitted one has a realistic output range. Speed does not
+    depend on the weights."""
     import numpy as np
     import torch
 

@@ -230,7 +230,8 @@ def lightning_precisions(args, cfg: dict, loader, module_cls) -> None:
 
 def udvd_steps(args) -> None:
     """UDVD training steps/s at the demo's patch size: the readable network (loop, plain convolutions) in fp32
-    against the fast one (fused convolutions; rotations batched or looped) per precision (the same UDVDModule and Trainer as udvd_train.py; random patches, so only speed is measured)."""
+    against the fast one (fused convolutions; rotations batched or looped) per precision (the same UDVDModule
+    and Trainer as udvd_train.py; random patches, so only speed is measured)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 

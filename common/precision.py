@@ -7,6 +7,7 @@ No torch import at module level: the scripts' `--help` stays instant.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 CPUINFO = "/proc/cpuinfo"  # its "flags" line names amx_bf16 / avx512_bf16 where the CPU has them
@@ -42,6 +43,18 @@ def cpu_bf16_reason() -> str | None:
     if "avx512_bf16" in flags:
         return "AVX-512 BF16"
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def onednn_fused_conv_available() -> bool:
+    """Whether this PyTorch has oneDNN and the fused convolution kernel its compiler uses
+    (`torch.ops.mkldnn._convolution_pointwise`) with oneDNN's weight packing: x86 builds of PyTorch >= 2.1.
+    The CPU fusions of inference (inference/cpu_fusion.py) and of UDVD training (models/udvd.py) need it."""
+    import torch
+
+    mkldnn = getattr(torch.ops, "mkldnn", None)
+    return bool(torch.backends.mkldnn.is_available() and mkldnn is not None
+                and hasattr(mkldnn, "_convolution_pointwise") and hasattr(torch._C._nn, "mkldnn_reorder_conv2d_weight"))
 
 
 def bf16_speed_reason(device) -> str | None:

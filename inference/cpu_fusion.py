@@ -22,14 +22,9 @@ import copy
 import torch
 from torch import nn
 
+from common.precision import onednn_fused_conv_available
+
 MAX_PACKED = 8  # packed weights kept per layer: (input shape, slice) pairs; a run sees a handful
-
-
-def cpu_fusion_available() -> bool:
-    """True where PyTorch has oneDNN and the fused convolution op (x86 builds of PyTorch >= 2.1)."""
-    mkldnn = getattr(torch.ops, "mkldnn", None)
-    return bool(torch.backends.mkldnn.is_available() and mkldnn is not None
-                and hasattr(mkldnn, "_convolution_pointwise") and hasattr(torch._C._nn, "mkldnn_reorder_conv2d_weight"))
 
 
 class FusedConvReLU(nn.Module):
@@ -170,7 +165,7 @@ def _fuse_in_place(module: nn.Module) -> int:
 def fuse_for_cpu_inference(model: nn.Module, in_place: bool = False) -> tuple[nn.Module, int]:
     """`model` with its Conv2d+ReLU pairs fused and its 2x2 max-pools replaced, and how many layers were. A copy unless
     `in_place` (the caller's model is then untouched); `model` itself and 0 where the fused op is unavailable."""
-    if not cpu_fusion_available():
+    if not onednn_fused_conv_available():
         return model, 0
     target = model if in_place else copy.deepcopy(model)
     n = _fuse_in_place(target)

@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from common.precision import onednn_fused_conv_available
+
 # Fixed architecture constants (the shared ModelConfig carries no UDVD-specific fields; changing these changes
 # the checkpoint's tensor shapes, which load_state_dict then reports).
 DEPTH = 3  # number of 2x poolings per U-Net: H and W must be divisible by 2**DEPTH
@@ -48,14 +50,6 @@ def shift_down(x: torch.Tensor, rows: int = 1) -> torch.Tensor:
 
 
 SLOPE = 0.1  # LeakyReLU negative slope
-
-
-def _fused_cpu_conv_available() -> bool:
-    mkldnn = getattr(torch.ops, "mkldnn", None)
-    return bool(torch.backends.mkldnn.is_available() and mkldnn is not None and hasattr(mkldnn, "_convolution_pointwise"))
-
-
-_FUSED_CPU_CONV = _fused_cpu_conv_available()
 
 
 class _FusedShiftConv(torch.autograd.Function):
@@ -105,7 +99,7 @@ class ShiftConv(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not torch.is_grad_enabled():
             return F.leaky_relu(F.conv2d(x, self.weight, self.bias, padding=(2, 1))[:, :, : x.shape[2]], SLOPE)
-        if self.fused and _FUSED_CPU_CONV and x.device.type == "cpu":
+        if self.fused and x.device.type == "cpu" and onednn_fused_conv_available():
             weight, bias = self.weight, self.bias
             if torch.is_autocast_enabled("cpu"):  # the fused kernel is not an autocast op: cast as autocast would
                 dtype = torch.get_autocast_dtype("cpu")

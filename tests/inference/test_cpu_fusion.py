@@ -7,11 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inference.cpu_fusion import FusedConvReLU, MaxPool2x2, cpu_fusion_available, fuse_for_cpu_inference
+from common.precision import onednn_fused_conv_available
+from inference.cpu_fusion import FusedConvReLU, MaxPool2x2, fuse_for_cpu_inference
 from inference.denoiser import Denoiser
 from models import ModelConfig, build_model
 
-pytestmark = pytest.mark.skipif(not cpu_fusion_available(), reason="this PyTorch build has no oneDNN fused conv")
+pytestmark = pytest.mark.skipif(not onednn_fused_conv_available(), reason="this PyTorch build has no oneDNN fused conv")
 CL = torch.channels_last
 
 

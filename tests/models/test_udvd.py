@@ -97,9 +97,10 @@ def test_shift_conv_equals_top_padding_then_a_valid_convolution():
 
 @pytest.mark.parametrize("channels_last", [True, False])
 def test_fused_shift_conv_gives_the_plain_outputs_and_gradients(channels_last):
-    from models.udvd import _FUSED_CPU_CONV, ShiftConv
+    from common.precision import onednn_fused_conv_available
+    from models.udvd import ShiftConv
 
-    if not _FUSED_CPU_CONV:
+    if not onednn_fused_conv_available():
         pytest.skip("this PyTorch build has no oneDNN fused conv")
     torch.manual_seed(0)
     plain, fused = ShiftConv(3, 5), ShiftConv(3, 5)
