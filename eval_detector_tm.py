@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Detection mAP of a domain with torchmetrics, over EVERY frame of every annotated clip
-(docs/paper_code_behaviour.md#detection-map and #defect-9-11-map-skips-frames).
+"""Detection mAP of a domain (COCO's, the numbers torchmetrics' MeanAveragePrecision gives), over EVERY frame of
+every annotated clip (docs/paper_code_behaviour.md#detection-map and #defect-9-11-map-skips-frames).
 
     python eval_detector_tm.py --dataset $domain --det_model yolo_train/$EXP_NAME/weights/best.pt \
         --input_dir $ADDED_FRAMES_DIR --output_dir $RESULTS_DIR --gt_dir $GTDIR | grep mAP

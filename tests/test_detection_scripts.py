@@ -1,13 +1,14 @@
 """The README's detection commands, run as a user would: convert → train (network blocked) → detect → evaluate."""
 from __future__ import annotations
 
+import json
 import os
 import time
 
 import numpy as np
 import pytest
 
-from common.mot import by_frame, read_mot
+from common.mot import by_frame, preds_path, read_mot
 
 SCRIPTS = ("setup/convert_mot_to_yolo.py", "setup/convert_mot_to_coco.py", "train_detector.py", "detect.py",
            "eval_detector_tm.py")
@@ -136,6 +137,16 @@ def test_eval_detects_missing_clips_then_scores_every_frame(trained, detected, r
     csv_rows = (out / "kenai-val" / "metrics_det.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in csv_rows[1:]] == ["clip000", "clip001", "ALL"]
     assert len(list((out / "kenai-val" / "vis").glob("*.gif"))) == 1
+    # the figures written from the preds.txt files are torchmetrics' for the same frames, bit for bit
+    from dataset.annotations import load_domain
+    from downstream import detection_metrics as dm
+    from tests.downstream.test_detection_metrics import torchmetrics_map
+
+    frames = [f for c in load_domain(trained["gt"], trained["frames"], "kenai-val")
+              for f in dm.clip_frame_dets(c, read_mot(preds_path(str(out), "kenai-val", c.name)))[0]]
+    written = json.loads((out / "kenai-val" / "metrics_det.json").read_text())["all"]
+    ref = torchmetrics_map(frames)
+    assert written["predictions"] > written["frames"] and {k: written[k] for k in ref} == ref
 
 
 def test_eval_without_preds_or_model_is_one_line_error(trained, run, tmp_path):
