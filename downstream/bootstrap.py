@@ -1,17 +1,28 @@
-"""Bootstrap confidence intervals over the test clips for the results report.
+"""Bootstrap confidence intervals over detector seeds and test clips for the results report.
 
-The test domain holds few clips (8 in the default demo), so a difference of a few hundredths between two input
-kinds can be luck of the draw. Here the clips are resampled with replacement and every metric is recomputed on
-each resampled set exactly as the pipeline defines it on the full set (pooled where the pipeline pools):
+The test domain holds few clips (12 in the default demo) and one detector training can land well or badly, so a
+difference of a few hundredths between two input kinds can be luck of the draw, of the clips or of the detector's
+training seed. Each resample therefore draws, with replacement, both
 
-- mAP50 / mAP50-95: COCO AP over every frame of the resampled clips (`detection_metrics.pooled_average_precision`);
+- the detector seeds (as many as there are; every row trained one detector per seed, the same seeds for every
+  row), and
+- the test clips (as many as there are),
+
+and a row's value on the resample is the MEAN over the drawn seeds of the metric recomputed on the drawn clips,
+exactly as the pipeline defines it on the full set (pooled where the pipeline pools):
+
+- mAP50 / mAP50-95: COCO AP over every frame of the resampled clips (`detection_metrics.pooled_average_precision`
+  of the clips' match tables);
 - HOTA / MOTA / IDF1: TrackEval's combination of sequences (`track_metrics.pooled_scores`);
 - nMAE: Σ count errors / Σ GT fish over the resampled clips (`counting.nmae`'s definition);
-- PSNR / SSIM: mean over the frames of the resampled clips (the report's frame mean).
+- PSNR / SSIM: mean over the frames of the resampled clips (the report's frame mean; they do not depend on the
+  detector, so only the clips are drawn for them).
 
-Each clip's sufficient statistics are computed once from the files the pipeline wrote; a resample is then a
-vector of clip multiplicities, so B = 2000 resamples cost a few matrix products per metric. The paired
-comparison (reference row minus another row) uses the same resamples for both rows.
+Each (row, seed)'s per-clip sufficient statistics are computed once from the files the pipeline wrote; a resample
+is then a vector of clip multiplicities and one of seed multiplicities, so B = 2000 resamples cost a few matrix
+products per metric and seed. The paired comparison (reference row minus another row) uses the same drawn seeds
+and clips for both rows. A run without the seed level (one detector per row) is the one-seed case: only the clips
+vary, with the same resamples as before the seed level existed.
 """
 from __future__ import annotations
 
@@ -23,11 +34,13 @@ import numpy as np
 from common.cli import UserError
 
 METRICS = ("psnr", "ssim", "map50", "map50_95", "hota", "mota", "idf1", "nmae")
+SEED_FREE = frozenset({"psnr", "ssim"})     # image quality: the same for every detector seed
 LOWER_IS_BETTER = frozenset({"nmae"})
 DEFAULT_RESAMPLES = 2000
 DEFAULT_SEED = 0
 LEVEL = 0.95
 POINT_TOLERANCE = 1e-6   # torchmetrics returns mAP as float32
+CLIP_STREAM, SEED_STREAM = 0, 1            # independent random streams of the two levels
 
 
 @dataclass
@@ -41,7 +54,8 @@ class DetStats:
 
 @dataclass
 class ClipStats:
-    """One row's per-clip sufficient statistics; every array is indexed by the same clip list (None: absent)."""
+    """One row's (one detector seed's) per-clip sufficient statistics; every array is indexed by the same clip
+    list (None: absent)."""
 
     quality: np.ndarray | None = None   # C×3: Σ PSNR, Σ SSIM, frames
     det: DetStats | None = None
@@ -50,12 +64,13 @@ class ClipStats:
 
 
 # ----------------------------------------------------------------------------------------------------- maths
-def resample_weights(n_clips: int, resamples: int, seed: int = DEFAULT_SEED) -> np.ndarray:
-    """B×C multiplicities of the clips in B resamples of C clips drawn with replacement (rows sum to C)."""
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_clips, size=(resamples, n_clips))
-    weights = np.zeros((resamples, n_clips))
-    np.add.at(weights, (np.repeat(np.arange(resamples), n_clips), draws.ravel()), 1.0)
+def resample_weights(n: int, resamples: int, seed: int = DEFAULT_SEED, stream: int = CLIP_STREAM) -> np.ndarray:
+    """B×n multiplicities of n items (clips, or detector seeds) in B resamples drawn with replacement (rows sum
+    to n). `stream` separates the draws of the two levels: the same `seed` gives unrelated clip and seed draws."""
+    rng = np.random.default_rng(seed if stream == CLIP_STREAM else [seed, stream])
+    draws = rng.integers(0, n, size=(resamples, n))
+    weights = np.zeros((resamples, n))
+    np.add.at(weights, (np.repeat(np.arange(resamples), n), draws.ravel()), 1.0)
     return weights
 
 
@@ -87,6 +102,17 @@ def metric_values(stats: ClipStats, weights: np.ndarray) -> dict[str, np.ndarray
     return out
 
 
+def seed_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per resample, the mean over the drawn seeds: `values` S×B (each seed's metric on each clip resample),
+    `weights` B×S seed multiplicities → B. NaN where a drawn seed's value is undefined (an undrawn one does
+    not count)."""
+    v = np.asarray(values, dtype=np.float64).T
+    drawn = weights > 0
+    out = (np.where(drawn, v, 0.0) * weights).sum(axis=1) / weights.sum(axis=1)
+    out[(drawn & np.isnan(v)).any(axis=1)] = np.nan
+    return out
+
+
 def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float] | None:
     """The central `level` percentile interval of the finite values (undefined resamples left out); None if none."""
     v = np.asarray(values, dtype=np.float64)
@@ -98,37 +124,85 @@ def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float
     return float(lo), float(hi)
 
 
-def bootstrap(stats: dict[str, ClipStats], n_clips: int, resamples: int = DEFAULT_RESAMPLES,
-              seed: int = DEFAULT_SEED, reference: str = "SAVeD") -> dict:
+def _by_seed(stats) -> dict:
+    """{seed: ClipStats} of a row; a bare ClipStats is a row of one detector (no seed level)."""
+    return stats if isinstance(stats, dict) else {None: stats}
+
+
+def bootstrap(stats: dict, n_clips: int, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+              reference: str = "SAVeD", resample_seeds: bool = True) -> dict:
     """Point values, percentile intervals and paired differences (reference − row) for every row and metric.
 
+    `stats`: {kind: {detector seed: ClipStats}} (or {kind: ClipStats} for one detector per row). A row's value
+    is the mean over its seeds; on a resample, the mean over the drawn seeds of the metric on the drawn clips
+    (`resample_seeds` False: every resample averages all seeds, only the clips vary). A paired difference
+    uses the seeds every row has, the same drawn seeds and clips for both rows. PSNR/SSIM, the same for every
+    seed, are read from the row's first seed and resampled over the clips only.
+
     Returns {"point": {kind: {m: v}}, "ci": {kind: {m: [lo, hi]}}, "paired": {kind: {m: {diff, lo, hi,
-    significant}}}, "bootstrap": {"resamples", "clips", "seed"}}. A paired difference is significant when its
-    interval excludes 0 and there are at least 2 clips (one clip gives the same set on every resample, so its
-    interval is the point itself); identical rows give exactly 0 on every resample.
+    significant}}}, "seed_point": {kind: {seed: {m: v}}}, "bootstrap": {"resamples", "clips", "seed"},
+    "bootstrap_seeds": {"seeds": the seeds every row has (None without the seed level), "resampled": whether
+    they were drawn (two or more)}}. A paired difference is significant when its interval excludes 0 and there are at least
+    2 clips (one clip gives the same set on every resample); identical rows give exactly 0 on every resample.
     """
-    weights = resample_weights(n_clips, resamples, seed)
+    rows = {kind: _by_seed(st) for kind, st in stats.items()}
+    clip_w = resample_weights(n_clips, resamples, seed)
+    seed_w_of: dict[int, np.ndarray] = {}
+
+    def seed_weights(n: int) -> np.ndarray:
+        if n not in seed_w_of:
+            seed_w_of[n] = (resample_weights(n, resamples, seed, SEED_STREAM) if resample_seeds and n > 1
+                            else np.ones((resamples, n)))
+        return seed_w_of[n]
+
     full = np.ones((1, n_clips))
-    point, ci, draws = {}, {}, {}
-    for kind, st in stats.items():
-        point[kind] = {m: float(v[0]) for m, v in metric_values(st, full).items()}
-        draws[kind] = metric_values(st, weights)
-        ci[kind] = {m: list(iv) for m, v in draws[kind].items() if (iv := percentile_interval(v)) is not None}
+    seed_point = {kind: {s: {m: float(v[0]) for m, v in metric_values(st, full).items()} for s, st in by.items()}
+                  for kind, by in rows.items()}
+    draws = {kind: {s: metric_values(st, clip_w) for s, st in by.items()} for kind, by in rows.items()}
+
+    def level(kind: str, m: str, seeds: list) -> tuple[float, np.ndarray]:
+        """(point, B draws) of a row's metric over `seeds`."""
+        if m in SEED_FREE:
+            seeds = seeds[:1]
+        point = float(np.mean([seed_point[kind][s][m] for s in seeds]))
+        return point, seed_mean(np.stack([draws[kind][s][m] for s in seeds]), seed_weights(len(seeds)))
+
+    point: dict[str, dict] = {}
+    ci: dict[str, dict] = {}
+    for kind in rows:
+        point[kind], ci[kind] = {}, {}
+        for m in METRICS:
+            seeds = [s for s in draws[kind] if m in draws[kind][s]]
+            if seeds:
+                point[kind][m], values = level(kind, m, seeds)
+                if (iv := percentile_interval(values)) is not None:
+                    ci[kind][m] = list(iv)
     paired: dict[str, dict] = {}
-    if reference in stats:
-        for kind in stats:
+    common = [s for s in rows.get(reference, {}) if all(s in by for by in rows.values())]
+    if reference in rows:
+        for kind in rows:
             if kind == reference:
                 continue
             for m in METRICS:
-                if m not in draws[reference] or m not in draws[kind]:
+                if m in SEED_FREE:
+                    seeds = [s for s in draws[reference] if m in draws[reference][s]][:1]
+                    other = [s for s in draws[kind] if m in draws[kind][s]][:1]
+                else:
+                    seeds = other = [s for s in common if m in draws[reference][s] and m in draws[kind][s]]
+                if not seeds or not other:
                     continue
-                iv = percentile_interval(draws[reference][m] - draws[kind][m])
+                (p_ref, v_ref), (p_row, v_row) = level(reference, m, seeds), level(kind, m, other)
+                iv = percentile_interval(v_ref - v_row)
                 if iv is None:
                     continue
-                paired.setdefault(kind, {})[m] = {"diff": point[reference][m] - point[kind][m], "lo": iv[0],
-                                                  "hi": iv[1], "significant": bool(n_clips > 1 and (iv[0] > 0 or iv[1] < 0))}
-    return {"point": point, "ci": ci, "paired": paired,
-            "bootstrap": {"resamples": int(resamples), "clips": int(n_clips), "seed": int(seed)}}
+                paired.setdefault(kind, {})[m] = {"diff": p_ref - p_row, "lo": iv[0], "hi": iv[1],
+                                                  "significant": bool(n_clips > 1 and (iv[0] > 0 or iv[1] < 0))}
+    if reference not in rows:
+        common = [s for s in next(iter(rows.values()), {}) if all(s in by for by in rows.values())]
+    return {"point": point, "ci": ci, "paired": paired, "seed_point": seed_point,
+            "bootstrap": {"resamples": int(resamples), "clips": int(n_clips), "seed": int(seed)},
+            "bootstrap_seeds": {"seeds": None if common == [None] else common,
+                                "resampled": bool(resample_seeds and len(common) > 1)}}
 
 
 def better(metric: str, diff: float) -> bool:
@@ -194,14 +268,20 @@ def _load_json(path: str) -> dict:
         return json.load(f)
 
 
-def collect_stats(run_dir: str, rows: list, test_domain: str) -> tuple[list[str], dict[str, ClipStats], list[str]]:
-    """(clips, {kind: ClipStats}, problems) for the report's rows from a demo run folder.
+def _seed_label(seed) -> str:
+    return "" if seed is None else f" (detector seed {seed})"
 
-    A component is gathered only for the metrics the row has (so a partial run bootstraps what it reports);
-    one that cannot be read is left out with a problem line naming the row and the reason.
+
+def collect_stats(run_dir: str, rows: list, test_domain: str) -> tuple[list[str], dict[str, dict], list[str]]:
+    """(clips, {kind: {detector seed: ClipStats}}, problems) for the report's rows from a demo run folder.
+
+    Every seed of a row (`row.seeds`; [None] for a run without the seed level) is read from its own results
+    folder; a component is gathered only for the metrics that seed has (so a partial run bootstraps what it
+    reports); one that cannot be read is left out with a problem line naming the row, the seed and the reason.
+    A row without any seed keeps its PSNR/SSIM statistics.
     """
     from dataset.annotations import annotated_clip_names, load_domain
-    from downstream.report_table import kind_key
+    from downstream.report_table import results_dir
 
     data = os.path.join(run_dir, "data")
     gt_dir, frames_dir = os.path.join(data, "annotations_mot"), os.path.join(data, "frames", "raw")
@@ -209,33 +289,43 @@ def collect_stats(run_dir: str, rows: list, test_domain: str) -> tuple[list[str]
         return [], {}, [f"bootstrap skipped: no ground truth under {os.path.join(gt_dir, test_domain)}"]
     clips = annotated_clip_names(gt_dir, test_domain)
     annotated = None
-    stats: dict[str, ClipStats] = {}
+    stats: dict[str, dict] = {}
     problems: list[str] = []
     for row in rows:
-        results = os.path.join(run_dir, "downstream", kind_key(row.kind))
-        st = ClipStats(quality=quality_stats(row.clip_quality, clips))
-        try:
-            if "map50" in row.metrics:
-                annotated = annotated if annotated is not None else load_domain(gt_dir, frames_dir, test_domain)
-                st.det = detection_stats(annotated, results, test_domain)
-            if "hota" in row.metrics:
-                st.track = tracking_stats(results, frames_dir, gt_dir, test_domain, clips)
-            if "nmae" in row.metrics:
-                st.count = counting_stats(results, frames_dir, gt_dir, test_domain, clips)
-        except (UserError, ValueError, OSError) as exc:
-            problems.append(f"bootstrap of row {row.kind} incomplete: {exc}")
-        stats[row.kind] = st
+        quality = quality_stats(row.clip_quality, clips)
+        by_seed: dict = {}
+        for i, s in enumerate(row.seeds):
+            results = results_dir(run_dir, row.kind, s)
+            st = ClipStats(quality=quality)
+            try:
+                if row.has("map50", i):
+                    annotated = annotated if annotated is not None else load_domain(gt_dir, frames_dir, test_domain)
+                    st.det = detection_stats(annotated, results, test_domain)
+                if row.has("hota", i):
+                    st.track = tracking_stats(results, frames_dir, gt_dir, test_domain, clips)
+                if row.has("nmae", i):
+                    st.count = counting_stats(results, frames_dir, gt_dir, test_domain, clips)
+            except (UserError, ValueError, OSError) as exc:
+                problems.append(f"bootstrap of row {row.kind}{_seed_label(s)} incomplete: {exc}")
+            by_seed[s] = st
+        stats[row.kind] = by_seed or {None: ClipStats(quality=quality)}
     return clips, stats, problems
 
 
-def point_mismatches(rows: list, point: dict[str, dict[str, float]], tol: float = POINT_TOLERANCE) -> list[str]:
-    """Metrics whose full-set value recomputed from the clip statistics differs from the pipeline's own."""
+def point_mismatches(rows: list, seed_point: dict[str, dict], tol: float = POINT_TOLERANCE) -> list[str]:
+    """Metrics whose full-set value recomputed from the clip statistics differs from the pipeline's own, per
+    detector seed (`seed_point` as `bootstrap` returns it: {kind: {seed: {metric: value}}})."""
     out = []
     for row in rows:
-        for m, v in point.get(row.kind, {}).items():
-            ref = row.metrics.get(m)
-            if ref is not None and np.isfinite(v) and abs(v - ref) > tol:
-                out.append(f"{row.kind}.{m}: the bootstrap's full-set value {v:.6f} differs from the pipeline's {ref:.6f}")
+        for i, s in enumerate(row.seeds):
+            for m, v in seed_point.get(row.kind, {}).get(s, {}).items():
+                if m in SEED_FREE and i > 0:
+                    continue                               # the same numbers for every seed: checked once
+                ref = row.per_seed[m][i] if m in row.per_seed else row.metrics.get(m)
+                if ref is not None and np.isfinite(v) and abs(v - ref) > tol:
+                    label = "" if m in SEED_FREE else _seed_label(s)
+                    out.append(f"{row.kind}.{m}{label}: the bootstrap's full-set value {v:.6f} differs from the "
+                               f"pipeline's {ref:.6f}")
     return out
 
 
@@ -247,7 +337,7 @@ def bootstrap_rows(run_dir: str, rows: list, test_domain: str, resamples: int = 
     if not clips:
         return None, problems or [f"bootstrap skipped: no annotated clip in {test_domain}"]
     result = bootstrap(stats, len(clips), resamples, seed, reference)
-    return result, problems + point_mismatches(rows, result["point"])
+    return result, problems + point_mismatches(rows, result["seed_point"])
 
 
 # ------------------------------------------------------------------------------------------------- output
@@ -297,20 +387,35 @@ def verdicts(paired: dict[str, dict], reference: str = "SAVeD") -> list[str]:
     return out
 
 
-def describe(info: dict) -> str:
-    """The one line saying what was resampled."""
-    return (f"Intervals: 95 % percentile bootstrap, {info['resamples']} resamples (seed {info['seed']}) of the "
-            f"{info['clips']} test clip{'s' if info['clips'] != 1 else ''} drawn with replacement; each metric recomputed on every resampled set as "
-            f"the pipeline computes it (pooled over the frames, sequences or fish of the drawn clips)."
-            + (" With a single test clip every resample is that clip: the intervals collapse to the values and no "
-               "difference can be called significant." if info["clips"] < 2 else ""))
+def describe(info: dict, seeds: dict | None = None) -> str:
+    """The one line saying what was resampled (`info`: a result's "bootstrap", `seeds` its "bootstrap_seeds")."""
+    clips = f"{info['clips']} test clip{'s' if info['clips'] != 1 else ''}"
+    resampled = bool(seeds and seeds.get("resampled"))
+    n_seeds = len((seeds or {}).get("seeds") or [])
+    if resampled:
+        text = (f"Intervals: 95 % percentile bootstrap, {info['resamples']} resamples (seed {info['seed']}). Each "
+                f"resample draws the {n_seeds} detector seeds and the {clips} with replacement; a row's value on it "
+                f"is the mean, over the drawn seeds, of the metric recomputed on the drawn clips as the pipeline "
+                f"computes it (pooled over their frames, sequences or fish). The paired differences use the same "
+                f"drawn seeds and clips for both rows. PSNR and SSIM, which no detector changes, vary with the "
+                f"clips only.")
+    else:
+        text = (f"Intervals: 95 % percentile bootstrap, {info['resamples']} resamples (seed {info['seed']}) of the "
+                f"{clips} drawn with replacement; each metric recomputed on every resampled set as the pipeline "
+                f"computes it (pooled over the frames, sequences or fish of the drawn clips). One detector training "
+                f"per row: the intervals leave out how much the numbers move between detector trainings.")
+    if info["clips"] < 2:
+        text += (" With a single test clip every resample holds that clip: no difference can be called significant"
+                 + ("." if resampled else " and the intervals collapse to the values."))
+    return text
 
 
-def report_sections(boot: dict, reference: str = "SAVeD") -> tuple[list[str], str]:
+def report_sections(boot: dict, reference: str = "SAVeD", middle: list[str] | tuple = ()) -> tuple[list[str], str]:
     """(Markdown lines for under the report's table, console text for under the printed table) of a
-    `bootstrap` result: what was resampled, the paired table with intervals and the verdicts in words."""
-    line = describe(boot["bootstrap"])
-    markdown, console = [line, ""], ""
+    `bootstrap` result: what was resampled, then the `middle` lines (the per-seed table), then the paired
+    table with intervals and the verdicts in words."""
+    line = describe(boot["bootstrap"], boot.get("bootstrap_seeds"))
+    markdown, console = [line, "", *middle], ""
     if boot["paired"]:
         markdown += [f"## {reference} − row (paired bootstrap)", "", format_paired(boot["paired"], reference), "",
                      "`*`: the interval excludes 0 (significant at 95 %).", "",

@@ -1,10 +1,15 @@
-"""The report's time columns: wall-clock seconds of the demo's steps, summed per input kind (docs/report.md).
+"""The report's time columns: wall-clock seconds of the demo's steps per input kind (docs/report.md).
 
 demo.sh writes `<run>/timings.json`, a JSON object {step name: seconds} rewritten atomically after each step, and
 keeps a `.done/<step>` stamp holding the same seconds. Runs made before timings.json existed have only the
 stamps, so both are read and the JSON wins. A kind's train and inference times add up the steps named in
 `expected_steps`; when one of them has no time (a step renamed in demo.sh, or not run yet) the column is left
 empty and the report names the step, instead of printing a sum that silently lacks it.
+
+With several detector seeds per row (steps `train_detector_<key>_seed<s>` and `detect_<key>_seed<s>_<domain>`) a
+column is the row's frame-making steps plus the MEAN over the seeds of the seed's detector steps: the time one
+detector costs, comparable with a run of a single seed. The shared pretrained detector every row fine-tunes from
+(step `pretrain_detector`, record `detector_pretrained.pt.json`) belongs to no row; `pretraining` reads it once.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from downstream.report_table import COLUMNS, kind_key
 
 TIMINGS_JSON = "timings.json"
 STAMPS_DIR = ".done"
+PRETRAIN_STEP = "pretrain_detector"
+PRETRAIN_RECORD = "detector_pretrained.pt.json"
 
 # Step-name prefixes of demo.sh (a trailing `_` is followed by a domain name: one step per domain, all summed).
 DENOISER_TRAINING = {"SAVeD": "train_saved", "UDVD": "train_udvd", "N2V": "train_n2v"}
@@ -76,18 +83,74 @@ def step_seconds(timings: dict[str, float], prefix: str) -> float | None:
     return float(sum(values)) if values else None
 
 
-def kind_times(timings: dict[str, float] | None, kind: str) -> tuple[dict[str, float], list[str]]:
-    """({column: seconds} of the complete time columns of `kind`, notes naming the steps that have no time)."""
+def seed_steps(kind: str, seed: int) -> dict[str, str]:
+    """{time column: step name or prefix} of one detector seed of `kind`: its training step (an exact name, so
+    that seed1 does not also take seed10's time) and its detection steps (a prefix, one step per domain)."""
+    key = kind_key(kind)
+    return {"train_s": f"train_detector_{key}_seed{seed}", "infer_s": f"detect_{key}_seed{seed}_"}
+
+
+def _missing(column: str, kind: str, steps: list[str]) -> str:
+    return (f"{COLUMNS[column][0]} of {kind}: no time for step {', '.join(steps)} in {TIMINGS_JSON} "
+            f"(not run yet, or renamed in demo.sh)")
+
+
+def kind_times(timings: dict[str, float] | None, kind: str,
+               seeds: list[int] | None = None) -> tuple[dict[str, float], list[str]]:
+    """({column: seconds} of the complete time columns of `kind`, notes naming the steps that have no time).
+
+    `seeds` None: a run without the detector-seed level (one detector per row, steps `train_detector_<key>` and
+    `detect_<key>_<domain>`). Otherwise each column is the frame-making steps plus the mean over `seeds` of
+    that seed's detector steps (`seed_steps`)."""
     if timings is None:
         return {}, [f"{COLUMNS['train_s'][0]}, {COLUMNS['infer_s'][0]}: the run has no {TIMINGS_JSON} and no "
                     f"{STAMPS_DIR}/ step stamps"]
     times, notes = {}, []
     for column, prefixes in expected_steps(kind).items():
-        parts = {p: step_seconds(timings, p) for p in prefixes}
-        absent = [p for p, v in parts.items() if v is None]
+        if seeds is None:
+            parts = {p + "*": step_seconds(timings, p) for p in prefixes}
+            detector: dict[str, float | None] = {}
+        elif not seeds:
+            notes.append(f"{COLUMNS[column][0]} of {kind}: no detector seed of this row to time")
+            continue
+        else:   # the frame-making steps, then each seed's detector step (prefixes[-1] is the single-detector one)
+            parts = {p + "*": step_seconds(timings, p) for p in prefixes[:-1]}
+            names = [seed_steps(kind, s)[column] for s in seeds]
+            detector = ({n: timings.get(n) for n in names} if column == "train_s"
+                        else {n + "*": step_seconds(timings, n) for n in names})
+        absent = [p for p, v in {**parts, **detector}.items() if v is None]
         if absent:
-            notes.append(f"{COLUMNS[column][0]} of {kind}: no time for step {', '.join(p + '*' for p in absent)} "
-                         f"in {TIMINGS_JSON} (not run yet, or renamed in demo.sh)")
-        else:
-            times[column] = float(sum(parts.values()))
+            notes.append(_missing(column, kind, absent))
+            continue
+        seconds = float(sum(parts.values()))
+        if detector:
+            seconds += sum(detector.values()) / len(detector)
+        times[column] = seconds
     return times, notes
+
+
+def pretraining(run_dir: str, timings: dict[str, float] | None = None) -> dict | None:
+    """The shared pretrained detector's record: {"seconds", "cache_hit", "key"} from `detector_pretrained.pt.json`
+    (the pretraining's own training seconds, also when this run reused it from the cache), plus "step_seconds",
+    what the `pretrain_detector` step took in this run, when timed. A run with the step but without the record
+    gives the step's seconds with "cache_hit" None; None when the run has neither (detectors from scratch)."""
+    path = os.path.join(run_dir, PRETRAIN_RECORD)
+    step = (timings or {}).get(PRETRAIN_STEP)
+    record: dict = {}
+    if os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            fail(f"cannot read {path}: {exc}")
+        if not isinstance(data, dict) or isinstance(data.get("seconds"), bool) \
+                or not isinstance(data.get("seconds"), (int, float)):
+            fail(f"{path}: expected a JSON object with a number \"seconds\"")
+        record = {"seconds": float(data["seconds"]), "cache_hit": bool(data.get("cache_hit")), "key": data.get("key")}
+    elif step is not None:
+        record = {"seconds": float(step), "cache_hit": None, "key": None}
+    if not record:
+        return None
+    if step is not None:
+        record["step_seconds"] = float(step)
+    return record

@@ -30,11 +30,13 @@ def test_one_clip_collapses_every_interval_to_the_point():
     for m, v in r["point"]["SAVeD"].items():
         assert r["ci"]["SAVeD"][m] == pytest.approx([v, v])
     assert r["bootstrap"] == {"resamples": 50, "clips": 1, "seed": 0}
+    assert r["bootstrap_seeds"] == {"seeds": None, "resampled": False}
     worse = bs.ClipStats(quality=np.array([[30.0, 0.3, 3]]), count=np.array([[4.0, 5.0]]))
     paired = bs.bootstrap({"SAVeD": st, "raw": worse}, 1, resamples=50)["paired"]["raw"]
     assert paired["nmae"] == {"diff": pytest.approx(-0.4), "lo": pytest.approx(-0.4), "hi": pytest.approx(-0.4),
                               "significant": False}            # one clip: nothing can be called significant
     assert "single test clip" in bs.describe({"resamples": 50, "clips": 1, "seed": 0})
+    assert "intervals collapse" in bs.describe({"resamples": 50, "clips": 1, "seed": 0})
 
 
 def test_two_clips_nmae_interval_spans_exactly_the_computable_values():
@@ -77,60 +79,94 @@ def test_paired_identical_rows_differ_by_exactly_zero_and_a_better_row_is_signif
     assert "nMAE (lower is better)" in table and " *" in table.splitlines()[3]
 
 
+# ------------------------------------------------------------------------------------ the detector-seed level
+def _counts(errors_per_clip: float, fish_per_clip=(4.0, 2.0, 6.0, 4.0, 8.0, 2.0)) -> bs.ClipStats:
+    """Count statistics whose nMAE is errors_per_clip / 4 on every clip and every set of clips."""
+    fish = np.asarray(fish_per_clip)
+    return bs.ClipStats(count=np.c_[fish * errors_per_clip / 4.0, fish])
+
+
+def test_seed_draws_are_deterministic_and_independent_of_the_clip_draws():
+    clips, seeds = bs.resample_weights(3, 400, seed=5), bs.resample_weights(3, 400, seed=5, stream=bs.SEED_STREAM)
+    assert np.array_equal(seeds, bs.resample_weights(3, 400, seed=5, stream=bs.SEED_STREAM))
+    assert not np.array_equal(clips, seeds) and (seeds.sum(axis=1) == 3).all()
+
+
+def test_seed_mean_averages_the_drawn_seeds_with_their_multiplicity():
+    values = np.array([[0.2, 0.4], [0.6, np.nan], [1.0, 0.0]])            # S=3 seeds × B=2 clip resamples
+    weights = np.array([[2.0, 0.0, 1.0], [1.0, 0.0, 2.0]])                # seed 1 (NaN on resample 2) not drawn
+    assert bs.seed_mean(values, weights) == pytest.approx([(0.4 + 1.0) / 3, 0.4 / 3])
+    assert np.isnan(bs.seed_mean(values, np.array([[1.0, 1.0, 1.0], [0.0, 3.0, 0.0]]))[1])
+
+
+def test_paired_interval_resamples_the_detector_seeds():
+    # SAVeD − raw nMAE is +1 on every clip with detector seed 0 and −1 with seed 1: on its own each seed's
+    # clip bootstrap calls the difference significant; over both seeds the interval runs from −1 to +1.
+    saved, raw = {0: _counts(5.0), 1: _counts(1.0)}, {0: _counts(1.0), 1: _counts(5.0)}
+    both = bs.bootstrap({"SAVeD": saved, "raw": raw}, 6, resamples=2000)
+    p = both["paired"]["raw"]["nmae"]
+    assert p["diff"] == pytest.approx(0.0) and p["lo"] == pytest.approx(-1.0) and p["hi"] == pytest.approx(1.0)
+    assert not p["significant"] and both["bootstrap_seeds"] == {"seeds": [0, 1], "resampled": True}
+    for s, sign in ((0, 1.0), (1, -1.0)):
+        alone = bs.bootstrap({"SAVeD": saved[s], "raw": raw[s]}, 6, resamples=2000)["paired"]["raw"]["nmae"]
+        assert alone["lo"] == pytest.approx(sign) and alone["hi"] == pytest.approx(sign) and alone["significant"]
+    # +1.5 on seed 0, −0.5 on seed 1: the mean difference is +0.5 on every clip set, so resampling the clips
+    # only gives [+0.5, +0.5] (significant) while resampling the seeds too gives [−0.5, +1.5]
+    saved, raw = {0: _counts(7.0), 1: _counts(1.0)}, {0: _counts(1.0), 1: _counts(3.0)}
+    clips_only = bs.bootstrap({"SAVeD": saved, "raw": raw}, 6, resample_seeds=False)["paired"]["raw"]["nmae"]
+    assert clips_only == {"diff": pytest.approx(0.5), "lo": pytest.approx(0.5), "hi": pytest.approx(0.5),
+                          "significant": True}
+    two_level = bs.bootstrap({"SAVeD": saved, "raw": raw}, 6)["paired"]["raw"]["nmae"]
+    assert two_level == {"diff": pytest.approx(0.5), "lo": pytest.approx(-0.5), "hi": pytest.approx(1.5),
+                         "significant": False}
+
+
+def test_row_values_are_seed_means_and_the_paired_ones_use_the_seeds_every_row_has():
+    quality = np.array([[30.0, 0.8, 1], [50.0, 0.4, 2], [20.0, 0.9, 1], [60.0, 1.2, 2], [25.0, 0.7, 1],
+                        [40.0, 1.0, 2]])
+    saved = {s: bs.ClipStats(quality=quality, count=_counts(e).count) for s, e in ((0, 1.0), (1, 2.0), (2, 6.0))}
+    raw = {s: bs.ClipStats(quality=quality * [1, 1, 1], count=_counts(e).count) for s, e in ((0, 2.0), (1, 4.0))}
+    r = bs.bootstrap({"SAVeD": saved, "raw": raw}, 6, resamples=500, seed=3)
+    assert r["point"]["SAVeD"]["nmae"] == pytest.approx((0.25 + 0.5 + 1.5) / 3)   # all of SAVeD's seeds
+    assert r["point"]["raw"]["nmae"] == pytest.approx((0.5 + 1.0) / 2)
+    assert r["seed_point"]["SAVeD"][2]["nmae"] == pytest.approx(1.5)
+    assert r["paired"]["raw"]["nmae"]["diff"] == pytest.approx((0.25 + 0.5) / 2 - (0.5 + 1.0) / 2)  # seeds 0, 1
+    assert r["bootstrap_seeds"] == {"seeds": [0, 1], "resampled": True}
+    lo, hi = r["ci"]["SAVeD"]["nmae"]
+    assert lo == pytest.approx(0.25) and hi == pytest.approx(1.5)        # resamples of all three seeds
+    # PSNR/SSIM do not depend on the detector: resampled over the clips exactly as with a single seed
+    one = bs.bootstrap({"SAVeD": saved[0]}, 6, resamples=500, seed=3)
+    assert r["ci"]["SAVeD"]["psnr"] == one["ci"]["SAVeD"]["psnr"]
+    assert r["point"]["SAVeD"]["psnr"] == one["point"]["SAVeD"]["psnr"]
+    assert r["paired"]["raw"]["psnr"] == {"diff": 0.0, "lo": 0.0, "hi": 0.0, "significant": False}
+
+
+def test_a_seed_drawn_twice_counts_twice_and_draws_are_reproducible():
+    saved = {0: _counts(0.0), 1: _counts(4.0), 2: _counts(8.0)}   # nMAE 0, 1, 2 on every clip set
+    a = bs.bootstrap({"SAVeD": saved}, 6, resamples=300, seed=1)
+    assert a == bs.bootstrap({"SAVeD": saved}, 6, resamples=300, seed=1)
+    w = bs.resample_weights(3, 300, seed=1, stream=bs.SEED_STREAM)
+    expected = (w @ np.array([0.0, 1.0, 2.0])) / 3                    # the clips do not matter here
+    assert a["ci"]["SAVeD"]["nmae"] == pytest.approx(list(bs.percentile_interval(expected)))
+
+
 # --------------------------------------------------------------- parity with the pipeline's metric functions
-def _random_clip(rng, n_frames: int, tie_scores: bool) -> list[dm.FrameDets]:
-    frames = []
-    for _ in range(n_frames):
-        n = int(rng.integers(0, 3))
-        xy = rng.uniform(0, 60, (n, 2))
-        gt = np.hstack([xy, xy + rng.uniform(6, 14, (n, 2))])
-        fp_xy = rng.uniform(0, 60, (int(rng.integers(0, 3)), 2))
-        pred = np.vstack([gt + rng.normal(0, 1.5, (n, 1)), np.hstack([fp_xy, fp_xy + 8])])
-        scores = rng.uniform(0.05, 1, len(pred))
-        frames.append(dm.FrameDets(gt, pred, np.round(scores, 1) if tie_scores else scores))
-    return frames
+def test_bootstrap_map_is_torchmetrics_map_of_the_drawn_clips():
+    # The match tables and pooled AP are detection_metrics' (tested there against torchmetrics); here the
+    # bootstrap's use of them: the drawn clips' frames, repeated as drawn. Untied scores: see
+    # test_detection_metrics.test_pooled_ap_of_a_resample_equals_torchmetrics_on_the_repeated_clips.
+    from tests.downstream.test_detection_metrics import random_frames, torchmetrics_map
 
-
-def test_coco_thresholds_are_torchmetrics_own():
-    from torchmetrics.detection import MeanAveragePrecision
-
-    m = MeanAveragePrecision(box_format="xyxy", iou_type="bbox")
+    rng = np.random.default_rng(3)
+    clips = [random_frames(rng, 30, decimals=None, crowded=0.05) for _ in range(4)]
     iou, rec, max_dets = dm.coco_thresholds()
-    assert iou.tolist() == m.iou_thresholds and rec.tolist() == m.rec_thresholds   # bit for bit
-    assert max_dets == max(m.max_detection_thresholds) == 100
-
-
-@pytest.mark.parametrize("tie_scores", [False, True])
-def test_pooled_ap_of_all_clips_equals_torchmetrics(tie_scores):
-    rng = np.random.default_rng(1)
-    clips = [_random_clip(rng, 15, tie_scores) for _ in range(4)]
-    iou, rec, max_dets = dm.coco_thresholds()
-    tables = [dm.match_table(c, iou, max_dets) for c in clips]
-    ap = dm.pooled_average_precision(tables, np.ones((1, 4)), rec)[0]
-    ref = dm.mean_average_precision([f for c in clips for f in c])
-    assert ap[0] == pytest.approx(ref["mAP50"], abs=1e-6) and ap.mean() == pytest.approx(ref["mAP50-95"], abs=1e-6)
-
-
-def test_pooled_ap_of_a_resample_equals_torchmetrics_on_the_repeated_clips():
-    rng = np.random.default_rng(2)
-    clips = [_random_clip(rng, 12, False) for _ in range(4)]
-    iou, rec, max_dets = dm.coco_thresholds()
-    tables = [dm.match_table(c, iou, max_dets) for c in clips]
-    w = np.array([[2, 0, 1, 1], [0, 3, 0, 1]])
-    ap = dm.pooled_average_precision(tables, w, rec)
-    for b in range(2):
-        frames = [f for i, c in enumerate(clips) for _ in range(w[b, i]) for f in c]
-        ref = dm.mean_average_precision(frames)
-        assert ap[b, 0] == pytest.approx(ref["mAP50"], abs=1e-6)
-        assert ap[b].mean() == pytest.approx(ref["mAP50-95"], abs=1e-6)
-
-
-def test_match_table_keeps_the_top_100_predictions_of_a_frame():
-    gt = np.array([[0.0, 0, 10, 10]])
-    pred = np.tile([[50.0, 50, 60, 60]], (101, 1))
-    pred[100] = gt[0]                                  # the lowest-scored prediction is the only hit
-    t = dm.match_table([dm.FrameDets(gt, pred, np.linspace(1, 0.1, 101))], np.array([0.5]), max_dets=100)
-    assert t.tp.shape == (1, 100) and not t.tp.any() and t.n_gt == 1
+    st = bs.ClipStats(det=bs.DetStats([dm.match_table(c, iou, max_dets) for c in clips], iou, rec))
+    w = np.array([[1, 1, 1, 1], [2, 0, 1, 1], [0, 0, 4, 0]])
+    got = bs.metric_values(st, w)
+    for b in range(len(w)):
+        ref = torchmetrics_map([f for i, c in enumerate(clips) for _ in range(w[b, i]) for f in c])
+        assert got["map50"][b] == pytest.approx(ref["mAP50"], abs=1e-6)
+        assert got["map50_95"][b] == pytest.approx(ref["mAP50-95"], abs=1e-6)
 
 
 def test_pooled_tracking_scores_equal_trackeval_combination():
@@ -164,12 +200,13 @@ def test_pooled_tracking_scores_equal_trackeval_combination():
 
 
 # ------------------------------------------------------------------ a run folder written by the pipeline
-def _detections(gt: np.ndarray, rng, quality: float) -> np.ndarray:
-    """Detections from GT rows: each kept with probability `quality`, jittered, plus false positives."""
+def _detections(gt: np.ndarray, rng, quality: float, n_fp: int = 4) -> np.ndarray:
+    """Detections from GT rows: each kept with probability `quality`, jittered, plus false positives (about
+    `n_fp` and more for a poor quality)."""
     keep = gt[rng.uniform(size=len(gt)) < quality].copy()
     keep[:, 2:4] += rng.normal(0, 2 * (1 - quality), (len(keep), 2))
     keep[:, 6] = np.round(rng.uniform(0.4, 1.0, len(keep)), 4)
-    n_fp = int(rng.integers(0, 4 + int(10 * (1 - quality))))
+    n_fp = int(rng.integers(0, n_fp + int(10 * (1 - quality))))
     fp = np.zeros((n_fp, 10)) - 1
     if n_fp:
         fp[:, 0] = rng.integers(1, int(gt[:, 0].max()) + 1, n_fp)
@@ -189,32 +226,36 @@ def run_dir(tmp_path_factory) -> str:
     return make_run(str(tmp_path_factory.mktemp("run")))
 
 
-def make_run(run: str) -> str:
-    """A demo-shaped run folder: synthetic data, then for two input kinds the pipeline's own detection,
-    tracking and counting evaluators over hand-made detections (SAVeD's close to the truth, raw's poor)."""
+def make_run(run: str, qualities: dict | None = None, clips: int = 4, frames: int = 24, n_fp: int = 4) -> str:
+    """A demo-shaped run folder: synthetic data, then per input kind (and detector seed) the pipeline's own
+    detection, tracking and counting evaluators over hand-made detections (SAVeD's close to the truth, raw's
+    poor). `qualities`: {key: quality} for the layout without the seed level (downstream/<key>/<domain>), or
+    {key: {seed: quality}} for downstream/<key>/seed<s>/<domain>."""
     from common.atomic import write_json
     from dataset.synthetic import generate
     from common.mot import read_mot, write_mot
     from downstream.tracking import stages
 
+    qualities = qualities or {"raw": 0.55, "SAVeD": 0.97}
     data = os.path.join(run, "data")
-    generate(data, domains=[DOMAIN], clips_per_domain=4, frames=24, height=128, width=64, fish_per_clip=3,
+    generate(data, domains=[DOMAIN], clips_per_domain=clips, frames=frames, height=128, width=64, fish_per_clip=3,
              progress=False)
-    gt_dir, frames = os.path.join(data, "annotations_mot"), os.path.join(data, "frames", "raw")
+    gt_dir, frames_dir = os.path.join(data, "annotations_mot"), os.path.join(data, "frames", "raw")
     os.makedirs(os.path.join(run, "frames"))
     os.symlink(os.path.join(data, "clean"), os.path.join(run, "frames", "saved"))   # SAVeD's "denoised" frames
     rng = np.random.default_rng(0)
-    for key, quality in (("raw", 0.55), ("SAVeD", 0.97)):
-        results = os.path.join(run, "downstream", key)
-        for clip in sorted(os.listdir(os.path.join(gt_dir, DOMAIN))):
-            gt = read_mot(os.path.join(gt_dir, DOMAIN, clip, "gt.txt"))
-            write_mot(os.path.join(results, DOMAIN, clip, "preds.txt"), _detections(gt, rng, quality))
-        dm.evaluate_domain(gt_dir, frames, results, DOMAIN)
-        stages.track_domain(results, frames, DOMAIN)
-        stages.evaluate_tracks(results, frames, gt_dir, DOMAIN)
-        pred, _ = stages.count_domain(results, frames, DOMAIN)
-        r = stages.evaluate_counts(pred, stages.gt_counts_from_mot(gt_dir, frames, DOMAIN))
-        write_json(os.path.join(results, DOMAIN, "metrics_count.json"), {**r, "ground_truth": gt_dir})
+    for key, by_seed in qualities.items():
+        for seed, quality in (by_seed.items() if isinstance(by_seed, dict) else [(None, by_seed)]):
+            results = os.path.join(run, "downstream", key, *([] if seed is None else [f"seed{seed}"]))
+            for clip in sorted(os.listdir(os.path.join(gt_dir, DOMAIN))):
+                gt = read_mot(os.path.join(gt_dir, DOMAIN, clip, "gt.txt"))
+                write_mot(os.path.join(results, DOMAIN, clip, "preds.txt"), _detections(gt, rng, quality, n_fp))
+            dm.evaluate_domain(gt_dir, frames_dir, results, DOMAIN)
+            stages.track_domain(results, frames_dir, DOMAIN)
+            stages.evaluate_tracks(results, frames_dir, gt_dir, DOMAIN)
+            pred, _ = stages.count_domain(results, frames_dir, DOMAIN)
+            r = stages.evaluate_counts(pred, stages.gt_counts_from_mot(gt_dir, frames_dir, DOMAIN))
+            write_json(os.path.join(results, DOMAIN, "metrics_count.json"), {**r, "ground_truth": gt_dir})
     return run
 
 
@@ -236,8 +277,10 @@ def test_full_set_values_reproduce_the_pipeline_and_saved_is_significantly_bette
     assert p["psnr"]["significant"] and p["psnr"]["diff"] > 0
     assert p["map50"]["diff"] == pytest.approx(rows[1].metrics["map50"] - rows[0].metrics["map50"], abs=1e-6)
     assert boot["bootstrap"] == {"resamples": 300, "clips": 4, "seed": 0}
-    rows[1].metrics["mota"] += 0.01                  # a value the clip statistics do not reproduce is reported
-    assert bs.point_mismatches(rows, boot["point"]) == [
+    assert boot["bootstrap_seeds"] == {"seeds": None, "resampled": False}
+    rows[1].per_seed["mota"][0] += 0.01              # a value the clip statistics do not reproduce is reported
+    rows[1].metrics["mota"] += 0.01
+    assert bs.point_mismatches(rows, boot["seed_point"]) == [
         f"SAVeD.mota: the bootstrap's full-set value {boot['point']['SAVeD']['mota']:.6f} differs from the "
         f"pipeline's {rows[1].metrics['mota']:.6f}"]
 
@@ -252,6 +295,10 @@ def test_report_writes_intervals_and_paired_table_and_round_trips(run_dir, capsy
     first = open(os.path.join(run_dir, "metrics.json")).read()
     assert set(metrics["rows"]) == {"raw", "SAVeD"} and isinstance(metrics["rows"]["SAVeD"]["map50"], float)
     assert metrics["bootstrap"] == {"resamples": 200, "clips": 4, "seed": 0}
+    assert metrics["bootstrap_seeds"] == {"seeds": None, "resampled": False}
+    assert metrics["detector_seeds"] is None                              # a run without the seed level
+    assert metrics["per_seed"]["SAVeD"]["map50"] == [metrics["rows"]["SAVeD"]["map50"]]
+    assert metrics["spread"]["SAVeD"]["map50"]["sd"] is None
     for kind in ("raw", "SAVeD"):
         for m in bs.METRICS:
             lo, hi = metrics["ci"][kind][m]
@@ -277,3 +324,73 @@ def test_report_writes_intervals_and_paired_table_and_round_trips(run_dir, capsy
 def test_negative_bootstrap_is_a_one_line_error(run_dir, run):
     r = run("-m", "downstream.report", "--run-dir", run_dir, "--bootstrap", "-1")
     assert r.returncode == 2 and r.stderr.strip() == "error: --bootstrap must be >= 0 (0 = off), got -1"
+
+
+# ---------------------------------------------------- a run folder with several detector seeds per row
+@pytest.fixture(scope="module")
+def seeded_run_dir(tmp_path_factory) -> str:
+    return make_run(str(tmp_path_factory.mktemp("seeded")), {"raw": {0: 0.5, 1: 0.6}, "SAVeD": {0: 0.97, 1: 0.9}})
+
+
+def test_seeded_run_reproduces_every_seeds_values_and_resamples_seeds_and_clips(seeded_run_dir):
+    from downstream.report import collect_row
+
+    rows = [collect_row(seeded_run_dir, k, DOMAIN) for k in ("raw", "SAVeD")]    # "auto": the seed folders
+    for r in rows:
+        assert r.seeds == [0, 1]
+        for m in ("map50", "hota", "nmae"):
+            assert r.metrics[m] == pytest.approx(np.mean(r.per_seed[m]))
+    boot, problems = bs.bootstrap_rows(seeded_run_dir, rows, DOMAIN, resamples=300)
+    assert problems == []                          # every seed's full-set value is the pipeline's own
+    assert boot["bootstrap"] == {"resamples": 300, "clips": 4, "seed": 0}
+    assert boot["bootstrap_seeds"] == {"seeds": [0, 1], "resampled": True}
+    for r in rows:
+        for m in bs.METRICS:
+            assert boot["point"][r.kind][m] == pytest.approx(r.metrics[m], abs=1e-6), (r.kind, m)
+            for i, s in enumerate(r.seeds):
+                if m in r.per_seed:
+                    assert boot["seed_point"][r.kind][s][m] == pytest.approx(r.per_seed[m][i], abs=1e-6)
+    p = boot["paired"]["raw"]["map50"]
+    assert p["diff"] == pytest.approx(rows[1].metrics["map50"] - rows[0].metrics["map50"], abs=1e-6)
+    assert p["significant"] and p["lo"] > 0
+    # with the seeds fixed (every resample averages both), the same points and clip draws give other intervals
+    _, stats, _ = bs.collect_stats(seeded_run_dir, rows, DOMAIN)
+    fixed = bs.bootstrap(stats, 4, resamples=300, resample_seeds=False)
+    assert fixed["point"] == boot["point"] and not fixed["bootstrap_seeds"]["resampled"]
+    assert fixed["ci"]["raw"]["hota"] != boot["ci"]["raw"]["hota"]
+    assert fixed["ci"]["raw"]["psnr"] == boot["ci"]["raw"]["psnr"]          # no detector in PSNR
+    rows[0].per_seed["idf1"][1] += 0.01
+    assert bs.point_mismatches(rows, boot["seed_point"]) == [
+        f"raw.idf1 (detector seed 1): the bootstrap's full-set value {boot['seed_point']['raw'][1]['idf1']:.6f} "
+        f"differs from the pipeline's {rows[0].per_seed['idf1'][1]:.6f}"]
+
+
+def test_seeded_report_files(seeded_run_dir, capsys):
+    from downstream.report import main
+
+    assert main(["--run-dir", seeded_run_dir, "--test-domain", DOMAIN, "--kinds", "raw", "SAVeD",
+                 "--bootstrap", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "warning" not in out and "SAVeD − row" in out
+    metrics = json.load(open(os.path.join(seeded_run_dir, "metrics.json")))
+    first = open(os.path.join(seeded_run_dir, "metrics.json")).read()
+    assert metrics["detector_seeds"] == [0, 1]
+    assert metrics["bootstrap"] == {"resamples": 200, "clips": 4, "seed": 0}
+    assert metrics["bootstrap_seeds"] == {"seeds": [0, 1], "resampled": True}
+    for kind in ("raw", "SAVeD"):
+        assert set(metrics["per_seed"][kind]) == {"map50", "map50_95", "hota", "mota", "idf1", "nmae"}
+        for m, values in metrics["per_seed"][kind].items():
+            assert len(values) == 2 and metrics["rows"][kind][m] == pytest.approx(sum(values) / 2)
+            s = metrics["spread"][kind][m]
+            assert s["min"] == min(values) and s["max"] == max(values)
+            assert s["sd"] == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5)
+        assert metrics["learned"][kind] == [None, None]          # no yolo_train folder in this run
+        lo, hi = metrics["ci"][kind]["map50"]
+        assert lo <= metrics["rows"][kind]["map50"] <= hi
+    report = open(os.path.join(seeded_run_dir, "report.md")).read()
+    assert "200 resamples (seed 0). Each resample draws the 2 detector seeds and the 4 test clips" in report
+    order = [report.index(h) for h in ("| input | PSNR", "Intervals:", "## Per detector seed", "## SAVeD − row")]
+    assert order == sorted(order)
+    assert report.count("| SAVeD | 0 |") == 1 and report.count("| SAVeD | mean |") == 1
+    main(["--run-dir", seeded_run_dir, "--test-domain", DOMAIN, "--kinds", "raw", "SAVeD", "--bootstrap", "200"])
+    assert open(os.path.join(seeded_run_dir, "metrics.json")).read() == first      # deterministic

@@ -64,3 +64,52 @@ def test_missing_notes_name_each_step_once():
     train, infer = "train (s) of raw: no time for step X", "inference (s) of raw: no time for step Y"
     rows = [Row("raw", {"map50": 0.5}, notes=[train]), Row("SAVeD", {"map50": 0.6}, notes=[train, infer])]
     assert missing_notes(rows, {}) == [train, infer]
+
+
+# ------------------------------------------------------------------------------------ several detector seeds
+SEEDED = {"train_saved": 100, "denoise_saved_elwha": 4, "train_detector_SAVeD_seed0": 40,
+          "train_detector_SAVeD_seed1": 60, "train_detector_SAVeD_seed10": 1000, "detect_SAVeD_seed0_elwha": 2,
+          "detect_SAVeD_seed0_kenai-val": 1, "detect_SAVeD_seed1_elwha": 3, "detect_SAVeD_seed10_elwha": 500,
+          "pretrain_detector": 900}
+
+
+def test_seeded_times_are_the_frames_plus_the_mean_over_seeds_of_the_detector(tmp_path):
+    from downstream.report_timings import seed_steps
+
+    timings = read_timings(_run(tmp_path, SEEDED))
+    # train: 100 + mean(40, 60); inference: 4 + mean(2 + 1, 3). seed10's steps are not seed1's; the shared
+    # pretraining is in neither column.
+    assert kind_times(timings, "SAVeD", [0, 1]) == ({"train_s": 150.0, "infer_s": 7.0}, [])
+    assert kind_times(timings, "SAVeD", [0, 1, 10])[0] == {"train_s": 100 + 1100 / 3, "infer_s": 4 + 506 / 3}
+    assert seed_steps("Baseline++", 2) == {"train_s": "train_detector_Baselinepp_seed2",
+                                           "infer_s": "detect_Baselinepp_seed2_"}
+
+
+def test_a_seed_without_its_step_is_named(tmp_path):
+    timings = read_timings(_run(tmp_path, SEEDED))
+    times, notes = kind_times(timings, "SAVeD", [0, 1, 2])
+    assert times == {}
+    assert notes == ["train (s) of SAVeD: no time for step train_detector_SAVeD_seed2 in timings.json "
+                     "(not run yet, or renamed in demo.sh)",
+                     "inference (s) of SAVeD: no time for step detect_SAVeD_seed2_* in timings.json "
+                     "(not run yet, or renamed in demo.sh)"]
+    assert kind_times(timings, "SAVeD", [])[1] == ["train (s) of SAVeD: no detector seed of this row to time",
+                                                   "inference (s) of SAVeD: no detector seed of this row to time"]
+
+
+def test_the_shared_pretraining_record(tmp_path):
+    from downstream.report_timings import pretraining
+
+    run = _run(tmp_path, SEEDED)
+    assert pretraining(run, read_timings(run)) == {"seconds": 900.0, "cache_hit": None, "key": None,
+                                                   "step_seconds": 900.0}       # step timed, no record
+    (tmp_path / "detector_pretrained.pt.json").write_text(json.dumps({"seconds": 812, "cache_hit": True,
+                                                                      "key": "k", "spec": {}}))
+    assert pretraining(run, {"pretrain_detector": 0.3}) == {"seconds": 812.0, "cache_hit": True, "key": "k",
+                                                            "step_seconds": 0.3}
+    assert pretraining(run) == {"seconds": 812.0, "cache_hit": True, "key": "k"}
+    (tmp_path / "detector_pretrained.pt.json").write_text('{"cache_hit": true}')
+    with pytest.raises(UserError, match="detector_pretrained.pt.json"):
+        pretraining(run)
+    (tmp_path / "detector_pretrained.pt.json").unlink()
+    assert pretraining(run, {"train_saved": 1.0}) is None
