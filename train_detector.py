@@ -51,19 +51,47 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--amp", choices=["auto", "on", "off"], default="auto",
                    help="mixed precision: auto = on for GPU (without ultralytics' downloading AMP check), off on CPU")
     p.add_argument("--plots", action="store_true", help="let ultralytics draw its training plots")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: all cores; kept after ultralytics' own reset to cores - 1)")
+    from downstream.yolo.train import Recipe
+
+    r = Recipe()
+    g = p.add_argument_group("optimisation and augmentation (the protocol of docs/detection.md)")
+    g.add_argument("--optimizer", default=r.optimizer,
+                   help="SGD, Adam, AdamW, ... (ultralytics' 'auto' picks by dataset size; the protocol fixes it)")
+    g.add_argument("--lr0", type=float, default=r.lr0, help="initial learning rate")
+    g.add_argument("--lrf", type=float, default=r.lrf, help="final learning rate as a fraction of --lr0 (linear decay)")
+    g.add_argument("--warmup-epochs", dest="warmup_epochs", type=float, default=r.warmup_epochs,
+                   help="epochs of learning-rate warmup (fractions allowed; 0 = none)")
+    g.add_argument("--warmup-bias-lr", dest="warmup_bias_lr", type=float, default=r.warmup_bias_lr,
+                   help="learning rate the biases start the warmup at (ultralytics' 0.1 suits SGD, not Adam)")
+    g.add_argument("--nbs", type=int, default=None,
+                   help="nominal batch size: gradients accumulate over nbs/batch batches per optimizer step "
+                        "(default: the batch size, i.e. one step per batch; ultralytics' own default is 64)")
+    g.add_argument("--scale", type=float, default=r.scale, help="random zoom range +/- (ultralytics' default 0.5)")
+    g.add_argument("--mosaic", type=float, default=r.mosaic, help="mosaic augmentation probability")
+    g.add_argument("--close-mosaic", dest="close_mosaic", type=int, default=r.close_mosaic,
+                   help="last epochs trained without mosaic")
+    g.add_argument("--no-cache", dest="cache", action="store_false",
+                   help="re-read training images from disk each epoch instead of keeping them in RAM")
+    g.add_argument("--val-last-only", dest="val", action="store_false",
+                   help="validate only after the last epoch (saves time; best.pt is then the last epoch's weights)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from downstream.yolo.train import train_detector
+    from downstream.yolo.train import Recipe, train_detector
 
+    recipe = Recipe(optimizer=args.optimizer, lr0=args.lr0, lrf=args.lrf, warmup_epochs=args.warmup_epochs,
+                    warmup_bias_lr=args.warmup_bias_lr, nbs=args.nbs, scale=args.scale, mosaic=args.mosaic,
+                    close_mosaic=args.close_mosaic, cache=args.cache, val=args.val)
     amp = {"auto": None, "on": True, "off": False}[args.amp]
     best = train_detector(args.data, args.epochs, args.batch_size, args.weights, args.img_size, args.project,
                           args.name, device=args.device, workers=args.workers, seed=args.seed,
                           model_yaml=args.model_yaml, patience=args.patience, overwrite=args.overwrite,
-                          resume=args.resume, hsv=args.hsv, amp=amp, plots=args.plots, threads=args.threads)
+                          resume=args.resume, hsv=args.hsv, amp=amp, plots=args.plots, threads=args.threads,
+                          recipe=recipe)
     print(f"best weights: {os.path.relpath(best)}")
     return 0
 

@@ -27,11 +27,24 @@ def configure() -> None:
         os.environ.setdefault(key, value)
 
 
-def set_threads(n: int | None = None) -> None:
-    """ultralytics sets OMP_NUM_THREADS=1 at import; processes that also run torch models restore the core count."""
+def set_threads(n: int | None = None) -> int:
+    """Use `n` CPU threads (default: every core) in torch, and keep ultralytics from taking them back.
+
+    ultralytics sets OMP_NUM_THREADS=1 at import, and its `select_device` (called by every trainer, validator and
+    predictor) resets torch to `min(8, cores - 1)` threads: one of two cores. It reads that number from the module
+    attribute `ultralytics.utils.torch_utils.NUM_THREADS`, so setting the attribute makes every later reset a no-op.
+    Returns the thread count in use."""
+    import sys
+
     import torch
 
-    torch.set_num_threads(n or os.cpu_count() or 1)
+    n = int(n or os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    if "ultralytics" in sys.modules:
+        import ultralytics.utils.torch_utils as torch_utils
+
+        torch_utils.NUM_THREADS = n
+    return n
 
 
 configure()

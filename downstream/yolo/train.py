@@ -16,9 +16,39 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from dataclasses import asdict, dataclass
 
 from common.cli import fail
 from downstream.yolo.predict import default_device
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The optimisation and augmentation choices of a detector training, explicit instead of ultralytics' "auto".
+
+    Defaults are the protocol of docs/detection.md, chosen on the validation domain: one optimizer step per batch
+    (`nbs` = batch: ultralytics otherwise accumulates gradients up to 64 images per step), AdamW at a fixed
+    learning rate with a short warmup, and a zoom range that keeps small fish several pixels tall.
+    """
+
+    optimizer: str = "AdamW"
+    lr0: float = 0.002
+    lrf: float = 0.1            # final learning rate = lr0 * lrf (linear decay)
+    warmup_epochs: float = 1.0
+    warmup_bias_lr: float = 0.0  # ultralytics' 0.1 is meant for SGD; with Adam it throws the biases away at start
+    nbs: int | None = None      # nominal batch size; None = the batch size (no gradient accumulation)
+    scale: float = 0.25         # random zoom +/- this fraction (ultralytics' default 0.5 shrinks small fish to ~2 px)
+    mosaic: float = 1.0
+    close_mosaic: int = 2       # last epochs without mosaic
+    cache: bool = True          # decoded training images kept in RAM (small datasets: no re-decoding per epoch)
+    val: bool = True            # validate after every epoch (False: only after the last one, which saves time)
+
+    def train_args(self, batch: int) -> dict:
+        """The ultralytics `train()` keyword arguments of this recipe for a batch size."""
+        args = asdict(self)
+        args["nbs"] = self.nbs or batch
+        args["cache"] = "ram" if self.cache else False
+        return args
 
 
 def resolve_weights(weights: str, model_yaml: str | None = None) -> tuple[str, str | None, str]:
@@ -104,12 +134,14 @@ def _print_epoch(trainer) -> None:
 def train_detector(data: str, epochs: int, batch: int, weights: str, imgsz: int, project: str, name: str,
                    device: str | None = None, workers: int = 2, seed: int = 0, model_yaml: str | None = None,
                    patience: int = 100, overwrite: bool = False, resume: bool = False, hsv: bool = False,
-                   amp: bool | None = None, plots: bool = False, threads: int | None = None) -> str:
+                   amp: bool | None = None, plots: bool = False, threads: int | None = None,
+                   recipe: Recipe | None = None) -> str:
     """Train (or resume) a one-class YOLO detector; returns `<project>/<name>/weights/best.pt`.
 
     The run directory is exactly `<project>/<name>` (absolute, so ultralytics does not nest it under runs/detect,
     and exist_ok so it never becomes `<name>2`). A finished run is skipped, an interrupted one resumed from
-    last.pt, `overwrite` retrains from scratch.
+    last.pt, `overwrite` retrains from scratch. `recipe`: optimizer, schedule and augmentation (`Recipe()`).
+    Every CPU core is used (`threads`, default all), also after ultralytics' own thread reset.
     """
     import common.offline  # noqa: F401  (before ultralytics: offline, no autoinstall)
 
@@ -155,7 +187,8 @@ def train_detector(data: str, epochs: int, batch: int, weights: str, imgsz: int,
     with _dataset_errors_as_user_errors():
         model.train(data=data, epochs=epochs, batch=batch, imgsz=imgsz, project=os.path.dirname(save_dir),
                     name=os.path.basename(save_dir), exist_ok=True, device=device, workers=workers, seed=seed,
-                    deterministic=True, patience=patience, amp=use_amp, plots=plots, verbose=False, **hsv_args)
+                    deterministic=True, patience=patience, amp=use_amp, plots=plots, verbose=False, **hsv_args,
+                    **(recipe or Recipe()).train_args(batch))
     if not os.path.isfile(best):
         fail(f"training finished without writing {best}")
     return best
