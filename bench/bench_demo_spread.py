@@ -5,11 +5,12 @@ and metric over the runs (and of SAVeD − row, with how many runs' own bootstra
     python bench/bench_demo_spread.py --preset quick --seeds 5 9              # two quick runs, seeds 5 and 9
     python bench/bench_demo_spread.py --seeds 0 1 2 --aggregate-only          # only re-read finished runs
 
-Each run is `bash demo.sh [--quick|--gpu] --seed S --out <out>/seed_S` (the seed feeds the synthetic data,
-SAVeD's training and the detectors' training), its console output kept in <out>/seed_S/demo.log; a finished
-run is resumed by demo.sh itself (finished steps are skipped). Writes <out>/spread.json and <out>/spread.md.
-The bootstrap intervals in one run's report measure the spread due to *which test clips* are drawn; this
-measures the spread due to everything a seed changes. Figures are printed, never asserted in tests.
+Each run is `bash demo.sh [--quick|--gpu] --seed S --out <out>/seed_S` (the seed feeds the synthetic data and
+SAVeD's training; each run trains its own detector seeds 0..N-1 per row, and its rows are their means), its
+console output kept in <out>/seed_S/demo.log; a finished run is resumed by demo.sh itself (finished steps are
+skipped). Writes <out>/spread.json and <out>/spread.md. One run's report already resamples test clips and detector
+seeds; this measures the spread due to what the data seed changes too. Figures are printed, never asserted in
+tests.
 """
 from __future__ import annotations
 
