@@ -103,6 +103,9 @@ class ShiftConv(nn.Conv2d):
             weight, bias = self.weight, self.bias
             if torch.is_autocast_enabled("cpu"):  # the fused kernel is not an autocast op: cast as autocast would
                 dtype = torch.get_autocast_dtype("cpu")
+                if dtype == torch.bfloat16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                    # no oneDNN bf16 kernels on this CPU (AVX2 only): the plain form, which autocast handles
+                    return F.leaky_relu(F.conv2d(F.pad(x, (1, 1, 2, 0)), self.weight, self.bias), SLOPE)
                 x, weight, bias = x.to(dtype), weight.to(dtype), bias.to(dtype)
             with torch.autocast("cpu", enabled=False):
                 return _FusedShiftConv.apply(x, weight, bias)
