@@ -16,7 +16,6 @@ mosaic-free epochs differ), so budgets are compared by their final epochs.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -49,9 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def read_curve(results_csv: str) -> tuple[list[float], list[float]]:
     """(validation mAP50 per epoch, cumulative seconds per epoch) of an ultralytics results.csv."""
-    with open(results_csv, encoding="utf-8") as f:
-        rows = [{k.strip(): v for k, v in r.items()} for r in csv.DictReader(f)]
-    return [float(r["metrics/mAP50(B)"]) for r in rows], [float(r.get("time") or "nan") for r in rows]
+    from downstream.yolo.train import VAL_MAP50, read_results_csv
+
+    rows = read_results_csv(results_csv)
+    return [float(r[VAL_MAP50]) for r in rows], [float(r.get("time") or "nan") for r in rows]
 
 
 def summarise(finals: list[float], threshold: float) -> dict:
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"Final validation mAP50 over seeds (learned: > {a.threshold}):", "",
               "| init | epochs | row | mean | sd | min | max | learned |", "|---|---:|---|---:|---:|---:|---:|---:|"]
     for s in results["summary"]:
-        lines.append(f"| {s['init']} | {s['epochs']} | {s['kind']} | {s['mean']:.3f} | {s['sd']:.3f} | {s['min']:.3f} | "
+        lines.append(f"| {s['init']} | {s['epochs']} | {s['kind']} | {s['mean']:.3f} | {s['sd']:.3f} | "
+                     f"{s['min']:.3f} | "
                      f"{s['max']:.3f} | {s['learned']}/{s['n']} |")
     text = "\n".join(lines) + "\n"
     write_json(os.path.join(out, "budget.json"), results)

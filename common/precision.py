@@ -57,6 +57,15 @@ def onednn_fused_conv_available() -> bool:
                 and hasattr(mkldnn, "_convolution_pointwise") and hasattr(torch._C._nn, "mkldnn_reorder_conv2d_weight"))
 
 
+@functools.lru_cache(maxsize=None)
+def onednn_bf16_available() -> bool:
+    """Whether oneDNN's CPU kernels take bf16 here: they need AVX-512 (BW/VL/DQ) or AVX-NE-CONVERT, and without
+    them the fused calls of inference/cpu_fusion.py and models/udvd.py raise, so both fall back to plain ops."""
+    import torch
+
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def bf16_speed_reason(device) -> str | None:
     """Why `device` runs bf16 faster than fp32 ("AMX", "AVX-512 BF16", "CUDA bf16"), or None when it does not."""
     import torch

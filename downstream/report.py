@@ -12,7 +12,6 @@ run folder without any seed<s> folder (one detector per row, downstream/<key>/<d
 """
 from __future__ import annotations
 
-import csv
 import os
 import re
 
@@ -25,6 +24,7 @@ from downstream.report_quality import image_quality
 from downstream.report_table import (COLUMNS, LEARNED_THRESHOLD, SEED_METRICS, Row, kind_key, load_json,
                                      results_dir, training_dir, validate, write_report)
 from downstream.report_timings import kind_times, pretraining, read_timings
+from downstream.yolo.train import VAL_MAP50, final_val_map50
 
 # demo.sh's conventions: results/<run>/{data, frames/<kind>, downstream/<key>/seed<s>, yolo_train/<key>/seed<s>,
 # timings.json} with key = kind without '+' (Baseline++ → Baselinepp). PSNR/SSIM compare the image a denoiser
@@ -32,7 +32,6 @@ from downstream.report_timings import kind_times, pretraining, read_timings
 QUALITY_SOURCE = {"raw": "data/frames/raw", "SAVeD": "frames/saved", "median": "frames/median",
                   "mean": "frames/mean", "gaussian": "frames/gaussian", "UDVD": "frames/udvd", "N2V": "frames/n2v"}
 SEED_DIR = re.compile(r"seed(0|[1-9]\d*)")   # as demo.sh names them: seed0, seed1, ...
-VAL_MAP50 = "metrics/mAP50(B)"   # ultralytics' results.csv column of the validation mAP50
 AUTO = "auto"
 
 
@@ -87,25 +86,6 @@ def choose_seeds(run_dir: str, kinds: list[str],
 
 def _listed(values: list) -> str:
     return ", ".join(str(v) for v in values)
-
-
-def final_val_map50(results_csv: str) -> float | None:
-    """The validation mAP50 on the last line of an ultralytics results.csv (column names may carry padding
-    spaces); None when the file, the column or a number is missing."""
-    if not os.path.isfile(results_csv):
-        return None
-    with open(results_csv, encoding="utf-8", newline="") as f:
-        lines = [r for r in csv.reader(f) if any(c.strip() for c in r)]
-    if len(lines) < 2:
-        return None
-    header = [c.strip() for c in lines[0]]
-    if VAL_MAP50 not in header or len(lines[-1]) <= header.index(VAL_MAP50):
-        return None
-    try:
-        value = float(lines[-1][header.index(VAL_MAP50)])
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
 
 
 def lowest_confidence(results: str, domain: str) -> float | None:

@@ -22,20 +22,9 @@ import copy
 import torch
 from torch import nn
 
-from common.precision import onednn_fused_conv_available
+from common.precision import onednn_bf16_available, onednn_fused_conv_available
 
 MAX_PACKED = 8  # packed weights kept per layer: (input shape, slice) pairs; a run sees a handful
-_BF16_OK: list[bool] = []
-
-
-def onednn_runs(dtype: torch.dtype) -> bool:
-    """Whether oneDNN's kernels take `dtype` on this CPU: bf16 needs AVX-512 (BW/VL/DQ) or AVX-NE-CONVERT, and
-    without them the weight reorder raises. Such a CPU runs bf16 through the plain modules instead."""
-    if dtype != torch.bfloat16:
-        return True
-    if not _BF16_OK:
-        _BF16_OK.append(bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()))
-    return _BF16_OK[0]
 
 
 class FusedConvReLU(nn.Module):
@@ -71,7 +60,7 @@ class FusedConvReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_inference(x)
         bias = None if self.bias is None else self.bias.detach().to(x.dtype)
-        if not onednn_runs(x.dtype):
+        if x.dtype == torch.bfloat16 and not onednn_bf16_available():  # plain ops where oneDNN has no bf16
             return torch.relu(nn.functional.conv2d(x, self.weight.to(x.dtype), bias, self.stride, self.padding,
                                                    self.dilation, self.groups))
         return torch.ops.mkldnn._convolution_pointwise(x, self._packed_weight(x, 0, x.shape[1]), bias, self.padding,
@@ -80,7 +69,7 @@ class FusedConvReLU(nn.Module):
     def forward_parts(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """`forward(torch.cat(parts, dim=1))` without the concatenation: one convolution per part, each adding
         the previous partial sum as it writes, the ReLU applied by the last."""
-        if len(parts) == 1 or self.groups != 1 or not onednn_runs(parts[0].dtype):
+        if len(parts) == 1 or self.groups != 1 or (parts[0].dtype == torch.bfloat16 and not onednn_bf16_available()):
             return self.forward(parts[0] if len(parts) == 1 else torch.cat(parts, dim=1))
         for p in parts:
             self._check_inference(p)

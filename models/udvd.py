@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common.precision import onednn_fused_conv_available
+from common.precision import onednn_bf16_available, onednn_fused_conv_available
 
 # Fixed architecture constants (the shared ModelConfig carries no UDVD-specific fields; changing these changes
 # the checkpoint's tensor shapes, which load_state_dict then reports).
@@ -103,7 +103,7 @@ class ShiftConv(nn.Conv2d):
             weight, bias = self.weight, self.bias
             if torch.is_autocast_enabled("cpu"):  # the fused kernel is not an autocast op: cast as autocast would
                 dtype = torch.get_autocast_dtype("cpu")
-                if dtype == torch.bfloat16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                if dtype == torch.bfloat16 and not onednn_bf16_available():
                     # no oneDNN bf16 kernels on this CPU (AVX2 only): the plain form, which autocast handles
                     return F.leaky_relu(F.conv2d(F.pad(x, (1, 1, 2, 0)), self.weight, self.bias), SLOPE)
                 x, weight, bias = x.to(dtype), weight.to(dtype), bias.to(dtype)

@@ -9,7 +9,7 @@ validation or test clips; raw, Baseline++ and denoiser-merge channel layouts in 
 COCO weights the paper started from (nothing is downloaded). The weights are cached by content under
 .cache/detector_pretrain/<key>/ (or $SAVED_DETECTOR_CACHE): the same flags and generator reuse them; a change of
 either trains a new entry. --output is a symlink to the cached file, with <output>.json holding the record
-(key, spec, training seconds, whether this call trained it). docs/detection.md#a-shared-starting-point.
+(key, spec, training seconds, whether this call trained it). docs/detection.md#the-detector-protocol-what-demosh-does-and-why.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The project's shared detector starting point: one YOLO pretrained once on a synthetic domain of its own.
 
 The paper fine-tuned COCO-pretrained weights; nothing may be downloaded here, so the project makes its own
-starting point (docs/detection.md#a-shared-starting-point). It is trained on a *pretraining* domain: clips of the
-synthetic sonar generator with their own seed and domain names, never the benchmark's validation or test clips,
-and with three channel layouts in equal shares so that it favours no input kind of the table:
+starting point (docs/detection.md#the-detector-protocol-what-demosh-does-and-why). It is trained on a
+*pretraining* domain: clips of the synthetic sonar generator with their own seed and domain names, never the
+benchmark's validation or test clips, and with three channel layouts in equal shares so that it favours no input kind of the table:
 
 - `raw`: the grey frame (read as three equal channels),
 - `baseline_pp`: CFC Baseline++ [raw, background-subtracted, |frame difference|],
@@ -78,8 +78,8 @@ def default_cache_dir() -> str:
 
 
 def compose_layout(noisy: np.ndarray, layout: str) -> np.ndarray:
-    """A T×H×W uint8 clip as the detector would see it in `layout`: T×H×W (grey) or T×H×W×3 in OpenCV's BGR order,
-    the order the demo's frames are written in."""
+    """A T×H×W uint8 clip as the detector would see it in `layout`: T×H×W (grey) or T×H×W×3 in OpenCV's BGR
+    order, the order the demo's frames are written in."""
     from common.imaging import to_uint8
     from dataset.filters import background_subtract, baseline_plus_plus, filter_clip
 
@@ -142,7 +142,7 @@ def pretrained_detector(spec: PretrainSpec, cache_dir: str | None = None, progre
         with open(record_path, encoding="utf-8") as f:
             return weights, json.load(f), True
     from downstream.yolo.convert import convert_mot_to_yolo
-    from downstream.yolo.train import Recipe, train_detector
+    from downstream.yolo.train import Recipe, final_val_map50, train_detector
 
     work = os.path.join(cache_dir, f".work-{key}")
     shutil.rmtree(work, ignore_errors=True)
@@ -157,7 +157,8 @@ def pretrained_detector(spec: PretrainSpec, cache_dir: str | None = None, progre
                           os.path.join(work, "runs"), "pretrain", seed=spec.seed, overwrite=True, threads=threads,
                           recipe=recipe)
     seconds = time.time() - start
-    val_map50 = _final_val_map50(os.path.join(work, "runs", "pretrain", "results.csv"))
+    val_map50 = final_val_map50(os.path.join(work, "runs", "pretrain", "results.csv"))
+    val_map50 = None if val_map50 is None else round(val_map50, 4)
     os.makedirs(entry, exist_ok=True)
     tmp = weights + ".tmp"
     shutil.copyfile(best, tmp)
@@ -168,20 +169,6 @@ def pretrained_detector(spec: PretrainSpec, cache_dir: str | None = None, progre
     write_json(record_path, record)
     shutil.rmtree(work, ignore_errors=True)
     return weights, record, False
-
-
-def _final_val_map50(results_csv: str) -> float | None:
-    """The last epoch's validation mAP50 in an ultralytics results.csv (None when absent)."""
-    if not os.path.isfile(results_csv):
-        return None
-    import csv
-
-    with open(results_csv, encoding="utf-8") as f:
-        rows = [{k.strip(): v for k, v in r.items()} for r in csv.DictReader(f)]
-    try:
-        return round(float(rows[-1]["metrics/mAP50(B)"]), 4) if rows else None
-    except (KeyError, ValueError):
-        return None
 
 
 def link_weights(weights: str, output: str) -> None:

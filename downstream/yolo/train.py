@@ -51,6 +51,33 @@ class Recipe:
         return args
 
 
+VAL_MAP50 = "metrics/mAP50(B)"  # ultralytics' results.csv column of the validation mAP50
+
+
+def read_results_csv(path: str) -> list[dict[str, str]]:
+    """The rows of an ultralytics results.csv, column names without their padding spaces ([] when absent)."""
+    import csv
+
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = [{(k or "").strip(): v for k, v in r.items()} for r in csv.DictReader(f)]
+    return [r for r in rows if any((v or "").strip() for v in r.values())]
+
+
+def final_val_map50(path: str) -> float | None:
+    """The validation mAP50 on the last line of a results.csv; None when the file, the column or a number is
+    missing."""
+    import math
+
+    rows = read_results_csv(path)
+    try:
+        value = float(rows[-1][VAL_MAP50]) if rows else None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
 def resolve_weights(weights: str, model_yaml: str | None = None) -> tuple[str, str | None, str]:
     """(model source, weights to transfer or None, one-line explanation) without ever downloading.
 
@@ -128,7 +155,7 @@ def _print_epoch(trainer) -> None:
     if trainer.epoch >= trainer.epochs:  # the final validation of best.pt fires the callback once more
         return
     m = trainer.metrics or {}
-    print(f"epoch {trainer.epoch + 1}/{trainer.epochs}: val mAP50 {m.get('metrics/mAP50(B)', float('nan')):.3f}, "
+    print(f"epoch {trainer.epoch + 1}/{trainer.epochs}: val mAP50 {m.get(VAL_MAP50, float('nan')):.3f}, "
           f"mAP50-95 {m.get('metrics/mAP50-95(B)', float('nan')):.3f}", flush=True)
 
 def train_detector(data: str, epochs: int, batch: int, weights: str, imgsz: int, project: str, name: str,
